@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Qed;
+
+namespace Qed.Cli;
+
+/// <summary>One way every command runs: user errors become a one-line reason on stderr and exit code 1,
+/// cancellation (Ctrl-C) exits 130 after the command has left its state resumable.</summary>
+internal static class CommandActions
+{
+    public static Command WithAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> action)
+    {
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                return await action(parse, ct);
+            }
+            catch (QedException e)
+            {
+                Console.Error.WriteLine($"qed {command.Name}: {e.Message}");
+                return 1;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"qed {command.Name}: cancelled; rerun the same command to resume");
+                return 130;
+            }
+        });
+        return command;
+    }
+}
