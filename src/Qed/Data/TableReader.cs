@@ -71,7 +71,8 @@ public static class TableReader
         var options = new CsvReaderOptions
         {
             TrackLineNumbers = true,
-            MalformedData = CsvMalformedDataHandling.Throw,
+            // Recover as Python's csv module does ("ab"c reads abc): real benchmark files have such rows.
+            MalformedData = CsvMalformedDataHandling.Recover,
         };
         await using var csv = CsvReader.FromFile(path, options);
         string[] header;
