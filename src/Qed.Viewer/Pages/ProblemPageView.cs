@@ -44,8 +44,10 @@ internal static class ProblemPageView
     {
         sb.Append($"<section class=\"sample status-{E(s.Status)}\" id=\"sample-{E(s.SampleId)}\">");
         sb.Append($"<h3>Sample {s.Index} <span class=\"status status-{E(s.Status)}\">{E(s.Status)}</span>");
-        if (s.Grade is { } g)
-            sb.Append($" <span class=\"points\">{E(Points(g.Points))} / {E(Points(g.MaxPoints))}</span>");
+        if (s.Grade is { Points: { } pts } g)
+            sb.Append($" <span class=\"points\">{E(Points(pts))} / {E(Points(g.MaxPoints))}</span>");
+        else if (s.Grade is { } failed)
+            sb.Append($" <span class=\"points ungraded\">{E(failed.Status)}</span>");
         else
             sb.Append(" <span class=\"points ungraded\">not graded</span>");
         sb.Append($" <span class=\"usage\">{E(UsageText(s.Usage))}</span></h3>");
@@ -53,7 +55,7 @@ internal static class ProblemPageView
         if (!string.IsNullOrEmpty(s.Error))
             sb.Append($"<pre class=\"error\">{E(s.Error)}</pre>");
 
-        var (thinking, proof) = SplitThinking(s.Text);
+        var (thinking, proof) = s.Reasoning is { Length: > 0 } r ? (r, s.Text) : SplitThinking(s.Text);
         if (thinking is not null)
             sb.Append($"<details class=\"thinking\"><summary>Reasoning ({thinking.Length:N0} characters)</summary><div class=\"md\">{markdown.ToHtml(thinking)}</div></details>");
         if (!string.IsNullOrWhiteSpace(proof))
@@ -63,7 +65,9 @@ internal static class ProblemPageView
 
         if (s.Grade is { } grade)
         {
-            sb.Append($"<div class=\"verdict\"><h4>Judge verdict{(grade.Judge is { } j ? $" ({E(j)})" : "")}: {E(Points(grade.Points))} / {E(Points(grade.MaxPoints))}</h4>");
+            var points = grade.Points is { } gp ? $"{Points(gp)} / {Points(grade.MaxPoints)}" : grade.Status;
+            sb.Append($"<div class=\"verdict\"><h4>Judge verdict{(grade.Judge is { } j ? $" ({E(j)})" : "")}: {E(points)}</h4>");
+            if (!string.IsNullOrEmpty(grade.Error)) sb.Append($"<pre class=\"error\">{E(grade.Error)}</pre>");
             sb.Append(string.IsNullOrWhiteSpace(grade.Verdict) ? "<p class=\"empty\">No verdict text.</p>" : $"<div class=\"md\">{markdown.ToHtml(grade.Verdict)}</div>");
             sb.Append("</div>");
         }

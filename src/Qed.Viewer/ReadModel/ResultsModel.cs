@@ -45,7 +45,11 @@ public sealed record ProblemView(
     string ProblemId, string Benchmark, string Statement, string? ReferenceSolution, string? Guidelines,
     string? MarkingScheme, string? Answer, string? Level, string? Category);
 
-public sealed record GradeView(double Points, double MaxPoints, string? Verdict, string? Judge);
+/// <summary>The latest grade of a sample. <see cref="Points"/> is null when grading failed (never shown as 0).</summary>
+public sealed record GradeView(string Status, double? Points, double MaxPoints, string? Verdict, string? Judge, string? Error)
+{
+    public bool Graded => Points is not null;
+}
 
 public sealed record MessageView(string Role, string Text);
 
@@ -53,8 +57,10 @@ public sealed record MessageView(string Role, string Text);
 public sealed record StepView(int Index, string Name, string? Status, IReadOnlyList<MessageView> Messages, UsageView Usage);
 
 /// <summary>One sample (attempt) at a problem, with its grade and, for scaffold runs, its steps.</summary>
+/// <param name="Text">the answer (proof) the solver returned.</param>
+/// <param name="Reasoning">the thinking that preceded it, when the model or endpoint reported it separately.</param>
 public sealed record SampleView(
-    string SampleId, int Index, string Status, string? Text, string? Error, GradeView? Grade, UsageView Usage,
+    string SampleId, int Index, string Status, string? Text, string? Reasoning, string? Error, GradeView? Grade, UsageView Usage,
     IReadOnlyList<StepView> Steps);
 
 /// <summary>A problem page: the problem and every sample of it in one run.</summary>
