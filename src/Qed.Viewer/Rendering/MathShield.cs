@@ -102,6 +102,7 @@ public static class MathShield
                 var c = s[j];
                 if (c == '\\') { j++; continue; }
                 if (c == '\n' && j + 1 < s.Length && s[j + 1] == '\n') return false; // paragraph break
+                if (c == '`') return false; // a code span starts: the $ was text
                 if (c != '$') continue;
                 if (char.IsWhiteSpace(s[j - 1])) return false;
                 if (j + 1 < s.Length && char.IsDigit(s[j + 1])) return false;
