@@ -51,7 +51,11 @@ public static class RandomQwen3Checkpoint
         {
             var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
             if (shape.Length == 1)
-                for (int i = 0; i < values.Length; i++) values[i] = 1f + 0.1f * Gaussian(random);
+            {
+                // The final norm sets the logit scale: about 2 units of spread, so sampling still samples.
+                float scale = name == "model.norm.weight" ? 2f / MathF.Sqrt(config.HiddenSize) : 1f;
+                for (int i = 0; i < values.Length; i++) values[i] = scale * (1f + 0.1f * Gaussian(random));
+            }
             else
             {
                 float std = name.Contains("embed_tokens") || name.StartsWith("lm_head") ? 1f : 1f / MathF.Sqrt(shape[1]);
