@@ -13,6 +13,7 @@ internal static class DataCommands
     {
         var data = new Command("data", "Build training data: teacher generation, grading, filtering, rubrics, SFT assembly, decontamination, dedup.");
         data.Subcommands.Add(Generate());
+        data.Subcommands.Add(Grade());
         data.Subcommands.Add(Filter());
         data.Subcommands.Add(Rubrics());
         data.Subcommands.Add(Decontaminate());
@@ -56,6 +57,44 @@ internal static class DataCommands
                 RetryErrors = parse.GetValue(retryErrors),
             }, new ProgressBar(), ct);
             PrintSummary("generate", s, client, watch);
+            return 0;
+        });
+    }
+
+    private static Command Grade()
+    {
+        var input = new Option<string>("--in") { Description = "generations (from qed data generate) with the problem's reference solution, guidelines or marking scheme", Required = true };
+        var judge = new Option<string>("--judge") { Description = "judge model config (YAML path or shipped name)", Required = true };
+        var output = new Option<string>("--out") { Description = "the rows with points, verdict and grade_status added", Required = true };
+        var concurrency = new Option<int>("--concurrency") { Description = "judge requests in flight at once", DefaultValueFactory = _ => 64 };
+        var mode = new Option<string?>("--mode") { Description = "proof | marking-scheme | answer (default: per row, from the fields it has)" };
+        var replyField = new Option<string>("--reply-field") { Description = "field holding the text to grade", DefaultValueFactory = _ => "completion" };
+        var retryFailed = new Option<bool>("--retry-failed") { Description = "grade again rows recorded as grade_failed" };
+        var command = new Command("grade", "Grade teacher proofs with the project's grader (points and verdict); resumable.")
+        {
+            input, judge, output, concurrency, mode, replyField, retryFailed,
+        };
+        return command.WithAction(async (parse, ct) =>
+        {
+            var n = parse.GetValue(concurrency);
+            using var factory = NewFactory(n);
+            var client = await OpenModelAsync(factory, parse.GetValue(judge)!, n, ct);
+            var watch = Stopwatch.StartNew();
+            var s = await GradeStage.RunAsync(parse.GetValue(input)!, new Qed.Grading.ProofGrader(client), parse.GetValue(output)!, new GradeOptions
+            {
+                Concurrency = n,
+                Mode = parse.GetValue(mode) switch
+                {
+                    null => null,
+                    "proof" => Qed.Benchmarks.GradingMode.Proof,
+                    "marking-scheme" => Qed.Benchmarks.GradingMode.MarkingScheme,
+                    "answer" => Qed.Benchmarks.GradingMode.Answer,
+                    var other => throw new QedException($"--mode: '{other}' is not one of proof, marking-scheme, answer"),
+                },
+                ReplyField = parse.GetValue(replyField)!,
+                RetryFailed = parse.GetValue(retryFailed),
+            }, new ProgressBar(), ct);
+            PrintSummary("grade", s, client, watch);
             return 0;
         });
     }
