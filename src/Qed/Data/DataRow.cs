@@ -52,5 +52,10 @@ public sealed record DataRow(JsonObject Fields, string File, long Line)
         _ => node.ToJsonString(),
     };
 
+    /// <summary>A JSON integer, however the node was made (parsed or built in code).</summary>
+    public static long AsLong(JsonNode? node) =>
+        node is not null && long.TryParse(node.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            ? v : throw new FormatException($"not an integer: {node?.ToJsonString() ?? "null"}");
+
     internal static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
 }

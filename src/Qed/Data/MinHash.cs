@@ -2,11 +2,13 @@ namespace Qed.Data;
 
 /// <summary>
 /// MinHash signatures of shingle sets: the fraction of equal positions in two signatures estimates the
-/// Jaccard similarity of the sets. Each of the <see cref="Size"/> hash functions is the shingle hash xored
-/// with a fixed seed and remixed, so signatures are the same on every run.
+/// Jaccard similarity of the sets. Shingle hashes are already well mixed, so each of the <see cref="Size"/>
+/// hash functions is multiply-add-shift with fixed random constants (one multiply per function and
+/// shingle, the inner loop of both stages); signatures are the same on every run.
 /// </summary>
 public sealed class MinHash
 {
+    private readonly ulong[] _multipliers;
     private readonly ulong[] _seeds;
 
     public int Size => _seeds.Length;
@@ -15,19 +17,26 @@ public sealed class MinHash
     {
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size));
         _seeds = new ulong[size];
+        _multipliers = new ulong[size];
         var s = seed;
-        for (var i = 0; i < size; i++) _seeds[i] = s = TextNormalizer.Mix(s + 0x9E3779B97F4A7C15UL);
+        for (var i = 0; i < size; i++)
+        {
+            _seeds[i] = s = TextNormalizer.Mix(s + 0x9E3779B97F4A7C15UL);
+            _multipliers[i] = (s = TextNormalizer.Mix(s + 0x9E3779B97F4A7C15UL)) | 1;
+        }
     }
 
     public uint[] Signature(ReadOnlySpan<ulong> shingles)
     {
         var sig = new uint[_seeds.Length];
         Array.Fill(sig, uint.MaxValue);
+        var mul = _multipliers;
+        var add = _seeds;
         foreach (var sh in shingles)
         {
-            for (var i = 0; i < _seeds.Length; i++)
+            for (var i = 0; i < sig.Length; i++)
             {
-                var v = (uint)(TextNormalizer.Mix(sh ^ _seeds[i]) >> 32);
+                var v = (uint)((sh * mul[i] + add[i]) >> 32);
                 if (v < sig[i]) sig[i] = v;
             }
         }
@@ -73,25 +82,17 @@ public sealed class LshIndex
     public int Bands => _bands;
     public int Rows => _rows;
 
-    /// <summary>The (bands, rows) split whose S-curve midpoint (1/b)^(1/r) lies furthest below the threshold
-    /// while still above 60% of it: recall first, precision is restored by verifying candidates.</summary>
+    /// <summary>The (bands, rows) split with the most rows per band (fewest chance candidates) that still
+    /// makes a pair exactly at the threshold share a band with probability at least 97%; callers confirm
+    /// candidates themselves. Signature positions beyond bands × rows are left unused.</summary>
     public static (int Bands, int Rows) BandsFor(int signatureSize, double threshold)
     {
-        (int, int) best = (signatureSize, 1);
-        var bestMid = double.MaxValue;
+        var best = (signatureSize, 1);
         for (var r = 1; r <= signatureSize; r++)
         {
-            if (signatureSize % r != 0) continue;
             var b = signatureSize / r;
-            var mid = Math.Pow(1.0 / b, 1.0 / r);
-            // Probability a pair exactly at the threshold shares a band.
             var hit = 1 - Math.Pow(1 - Math.Pow(threshold, r), b);
-            if (hit < 0.98) continue;
-            if (mid <= threshold && mid >= 0.6 * threshold && Math.Abs(mid - 0.8 * threshold) < Math.Abs(bestMid - 0.8 * threshold))
-            {
-                best = (b, r);
-                bestMid = mid;
-            }
+            if (hit >= 0.97) best = (b, r);
         }
         return best;
     }

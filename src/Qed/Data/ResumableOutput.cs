@@ -4,7 +4,7 @@ namespace Qed.Data;
 
 /// <summary>
 /// The output of a stage that produces one row per unit of work (a request, a proof to grade) and may be
-/// killed at any moment. Finished rows go to a journal beside the output (<c>OUT.partial</c>, JSONL,
+/// killed at any moment. Finished rows go to a journal beside the output (<c>OUT.partial.jsonl</c>,
 /// flushed per row); <see cref="CompleteAsync"/> writes the output file atomically (rows from an earlier
 /// complete output plus the journal, in key order) and removes the journal. Rerunning the same command
 /// skips every key already present in either file.
@@ -31,7 +31,7 @@ public sealed class ResumableOutput : IAsyncDisposable
         Resumed = rows.Count;
     }
 
-    public static string JournalPathFor(string outputPath) => outputPath + ".partial";
+    public static string JournalPathFor(string outputPath) => outputPath + ".partial.jsonl";
 
     /// <param name="keep">which present rows count as done; the others (say, recorded errors when the user
     /// asks to retry them) are dropped and their work is done again.</param>
@@ -40,14 +40,26 @@ public sealed class ResumableOutput : IAsyncDisposable
     {
         keep ??= _ => true;
         var rows = new Dictionary<string, JsonObject>();
+        string KeyOf(JsonObject row, string where)
+        {
+            try { return keyOf(row); }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException or KeyNotFoundException)
+            {
+                throw new QedException($"{where}: this row is not one this stage wrote ({e.Message}); move the file away or choose another --out");
+            }
+        }
         if (File.Exists(outputPath))
             await foreach (var row in TableReader.ReadAsync(outputPath, cancellationToken))
-                if (keep(row.Fields)) rows[keyOf(row.Fields)] = row.Fields;
+                if (keep(row.Fields)) rows[KeyOf(row.Fields, row.Where)] = row.Fields;
         var journal = await JsonlJournal.OpenAsync(JournalPathFor(outputPath), cancellationToken);
         try
         {
+            var line = 0;
             foreach (var row in journal.Existing)
-                if (keep(row)) rows[keyOf(row)] = row;
+            {
+                line++;
+                if (keep(row)) rows[KeyOf(row, $"{journal.Path}:{line}")] = row;
+            }
         }
         catch
         {

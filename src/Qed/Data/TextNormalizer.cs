@@ -39,7 +39,8 @@ public static class TextNormalizer
     public static List<string> Tokens(string text)
     {
         var tokens = new List<string>(text.Length / 5 + 1);
-        var s = text.Normalize(NormalizationForm.FormKC);
+        // Compatibility folding only matters outside ASCII, and is the costliest step: skip it when it cannot change anything.
+        var s = System.Text.Ascii.IsValid(text) ? text : text.Normalize(NormalizationForm.FormKC);
         var sb = new StringBuilder();
         var i = 0;
         while (i < s.Length)

@@ -43,8 +43,9 @@ public class DedupTests
         foreach (var t in new[] { 0.5, 0.7, 0.8, 0.9 })
         {
             var (b, r) = LshIndex.BandsFor(128, t);
-            (b * r).Should().Be(128);
-            (1 - Math.Pow(1 - Math.Pow(t, r), b)).Should().BeGreaterThan(0.98);
+            (b * r).Should().BeLessThanOrEqualTo(128);
+            (1 - Math.Pow(1 - Math.Pow(t, r), b)).Should().BeGreaterThanOrEqualTo(0.97);
+            r.Should().BeGreaterThan(1, "one row per band would make nearly every pair a candidate");
         }
     }
 }
