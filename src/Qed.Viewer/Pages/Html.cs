@@ -23,7 +23,7 @@ internal static class Html
 
     public static string Tokens(long n) => n switch
     {
-        >= 10_000_000 => (n / 1e6).ToString("0.#", CultureInfo.InvariantCulture) + "M",
+        >= 1_000_000 => (n / 1e6).ToString("0.#", CultureInfo.InvariantCulture) + "M",
         >= 10_000 => (n / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k",
         _ => n.ToString(CultureInfo.InvariantCulture),
     };

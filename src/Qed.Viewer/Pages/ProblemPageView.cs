@@ -20,7 +20,9 @@ internal static class ProblemPageView
         sb.Append($"<p class=\"meta\">{E(problem.Benchmark)}");
         if (problem.Level is { } level) sb.Append($" · level {E(level)}");
         if (problem.Category is { } category) sb.Append($" · {E(category)}");
-        sb.Append($" · {E(RunLabel(run))}</p>");
+        sb.Append($" · {E(run.Model)}");
+        if (run.Scaffold is { } scaffold) sb.Append($" + {E(scaffold)}");
+        sb.Append("</p>");
 
         sb.Append($"<section class=\"problem\"><h2>Problem</h2><div class=\"md statement\">{markdown.ToHtml(problem.Statement)}</div></section>");
         Reference(sb, "Answer", "answer", problem.Answer, markdown, open: true);
