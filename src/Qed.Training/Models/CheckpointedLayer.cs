@@ -35,6 +35,6 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
         var input = x.detach().requires_grad_(true);
         var output = layer.Forward(input, (Tensor)ctx.get_data("cos"), (Tensor)ctx.get_data("sin"), ctx.get_data("mask") as Tensor, null);
         autograd.backward([output], [gradOutput]);
-        return [input.grad!];
+        return [input.grad!, null!, null!, null!, null!];   // one entry per forward argument; only x needs a gradient
     }
 }

@@ -17,8 +17,11 @@ public sealed class KvCache : IDisposable
         _values = new Tensor?[layers];
     }
 
-    /// <summary>Number of positions already cached.</summary>
-    public long Length => _keys[0]?.shape[2] ?? 0;
+    /// <summary>Number of positions already cached (after a whole forward pass).</summary>
+    public long Length => LengthOf(_keys.Length - 1);
+
+    /// <summary>Positions cached for one layer (layers fill in order during a forward pass).</summary>
+    public long LengthOf(int layer) => _keys[layer]?.shape[2] ?? 0;
 
     /// <summary>Appends this step's keys/values for one layer and returns the full keys/values to attend over.</summary>
     public (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)

@@ -41,7 +41,7 @@ public sealed class Qwen3Attention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
 
-        long past = cache?.Length ?? 0;
+        long past = cache?.LengthOf(layer) ?? 0;
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
         if (_kvHeads != _heads)
         {
