@@ -174,7 +174,7 @@ internal static class DataCommands
     private static Command Decontaminate()
     {
         var input = new Option<string>("--in") { Description = "items to check (JSONL, Parquet or CSV)", Required = true };
-        var against = new Option<string>("--against") { Description = "comma-separated benchmarks (imo-proofbench, imo-answerbench) and/or files with an id and a problem column", Required = true };
+        var against = new Option<string>("--against") { Description = "comma-separated benchmarks (imo-proofbench, imo-answerbench, proofbench) and/or files with a problem column", Required = true };
         var ngram = new Option<int>("--ngram") { Description = "words per n-gram for exact overlap", DefaultValueFactory = _ => 13 };
         var similarity = new Option<double>("--similarity") { Description = "MinHash near-duplicate threshold (max of Jaccard and containment over word trigrams)", DefaultValueFactory = _ => 0.5 };
         var field = new Option<string?>("--field") { Description = "field holding the problem text (default: problem, question, prompt or text)" };
@@ -187,7 +187,8 @@ internal static class DataCommands
         return command.WithAction(async (parse, ct) =>
         {
             var watch = Stopwatch.StartNew();
-            var benchmarks = await BenchmarkTexts.LoadAsync(parse.GetValue(against)!, BenchmarkTexts.DefaultDataDir(), ct);
+            using var http = new HttpClient();
+            var benchmarks = await BenchmarkTexts.LoadAsync(parse.GetValue(against)!, BenchmarkTexts.DefaultDataDir(), ct, http);
             var summary = await DecontaminateStage.RunAsync(parse.GetValue(input)!, benchmarks, parse.GetValue(output)!, parse.GetValue(report)!,
                 new DecontaminationOptions { NGram = parse.GetValue(ngram), Similarity = parse.GetValue(similarity) },
                 parse.GetValue(field), new ProgressBar(), ct);

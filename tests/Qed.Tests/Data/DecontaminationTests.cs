@@ -59,7 +59,7 @@ public class DecontaminationTests
     public async Task An_unknown_benchmark_name_is_a_clear_error()
     {
         var act = () => BenchmarkTexts.LoadAsync("imo-nonsense", dataDir: "/nowhere");
-        (await act.Should().ThrowAsync<QedException>()).Which.Message.Should().Contain("imo-nonsense").And.Contain("neither a known benchmark");
+        (await act.Should().ThrowAsync<QedException>()).Which.Message.Should().Contain("imo-nonsense").And.Contain("neither a known id");
     }
 
     [SharedDataFact("data/imobench/proofbench_v2.csv", "data/imobench/answerbench_v2.csv")]
