@@ -81,7 +81,7 @@ internal static class EvalCommands
                 var n = await Export.WriteAsync(store, path, ct);
                 Console.Error.WriteLine($"qed: exported {n} rows to {path}");
             }
-            return Finish(outcome);
+            return 0;
         });
     }
 
@@ -102,7 +102,7 @@ internal static class EvalCommands
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            return Finish(outcome);
+            return 0;
         });
     }
 
@@ -235,10 +235,8 @@ internal static class EvalCommands
         Console.Error.WriteLine($"qed: graded {outcome.Graded} with {judge.Config.Name} ({outcome.AlreadyGraded} already graded, {outcome.Failed} grade_failed, {outcome.NotGradable} not finished)");
     }
 
-    /// <summary>The rule-based first stage of answer grading; null until Qed.Answers lands.</summary>
-    private static IAnswerChecker? AnswerChecker() => null;
-
-    private static int Finish(RunOutcome outcome) => 0;
+    /// <summary>The rule-based first stage of answer grading (Qed.Answers); the LLM judge sees only what it leaves undecided.</summary>
+    private static IAnswerChecker AnswerChecker() => new SymbolicAnswerChecker();
 
     private static bool Interactive() =>
         !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("NO_COLOR") is null;
