@@ -73,7 +73,8 @@ internal static class EvalCommands
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct); // before any request: a missing key fails here
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
+            if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
+            else await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
             var stats = await EvalStats.ComputeAsync(store, ct);
             PrintTable(stats);
             if (p.GetValue(output) is { } path)
