@@ -259,6 +259,24 @@ public partial class EvalCliStopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_shipped_scaffold_runs_through_the_same_runner_and_resumes()
+    {
+        var r = await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--scaffold", "reasoning-cache",
+            "--limit", "2", "--db", "s.db");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        _server.RequestCount.Should().Be(2 * 5); // n_iterations 3: solve, summarise, solve, summarise, solve
+        await using (var store = await RunStore.OpenAsync(_dir.File("s.db")))
+            foreach (var sample in await store.ListSamplesAsync())
+            {
+                sample.Status.Should().Be(SampleStatus.Ok);
+                (await store.ListStepsAsync(sample.SampleId)).Should().HaveCount(5);
+            }
+        (await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--scaffold", "reasoning-cache",
+            "--limit", "2", "--db", "s.db")).ExitCode.Should().Be(0);
+        _server.RequestCount.Should().Be(10);
+    }
+
+    [Fact]
     public async Task Ctrl_c_stops_cleanly_and_leaves_a_resumable_store()
     {
         using (var p = QedProcess.Start(_dir.Path, null, "run", "--bench", Bench, "--model", Model(), "--db", "i.db", "--concurrency", "1"))
