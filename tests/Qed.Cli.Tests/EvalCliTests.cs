@@ -184,6 +184,21 @@ public partial class EvalCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_then_grade_in_answer_mode_lets_the_symbolic_checker_decide()
+    {
+        _server.Responder = _ => ScriptedReply.Text(@"Counting gives \boxed{2}.");
+        var bench = Path.Combine(RepoPaths.Fixtures, "benchmarks", "mini.csv");
+        (await Qed("run", "--bench", bench, "--model", ModelYaml("solver"), "--db", "a.db")).ExitCode.Should().Be(0);
+        _server.RequestCount.Should().Be(2);
+        var g = await Qed("grade", "--db", "a.db", "--judge", ModelYaml("judge"));
+        g.ExitCode.Should().Be(0, g.StdErr);
+        _server.RequestCount.Should().Be(2); // both answers decided without the judge
+        var stats = await StatsAsync("a.db");
+        stats["score"]!.GetValue<double>().Should().Be(100);
+        stats["graded"]!.GetValue<int>().Should().Be(2);
+    }
+
+    [Fact]
     public async Task A_missing_key_fails_before_any_request()
     {
         var r = await QedProcess.RunAsync(_dir.Path, new Dictionary<string, string?> { ["QED_TEST_UNSET_KEY"] = null }, Limit,
