@@ -61,8 +61,8 @@ public static partial class FinalAnswerExtraction
         Span? lastEnv = envs.Count > 0 ? envs[^1] : null;
         Match? lastNumber = null;
         if (expr)
-            foreach (Match n in PlainNumberRe().Matches(text))
-                if (!envs.Any(e => n.Index >= e.Start && n.Index < e.End)) lastNumber = n;
+            foreach (Match n in LastNumbersRe().Matches(text))
+                if (!envs.Any(e => n.Index >= e.Start && n.Index < e.End)) { lastNumber = n; break; }
 
         if (lastEnv is { } env2 && (lastNumber is null || env2.End >= lastNumber.Index))
         {
@@ -272,6 +272,9 @@ public static partial class FinalAnswerExtraction
 
     [GeneratedRegex(@"(?<![\w.\\])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)", RegexOptions.None, 500)]
     private static partial Regex PlainNumberRe();
+
+    [GeneratedRegex(@"(?<![\w.\\])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)", RegexOptions.RightToLeft, 500)]
+    private static partial Regex LastNumbersRe();
 
     [GeneratedRegex(@"\\q?quad|\\text\w*\s*\{|\\mathrm\s*\{|\}|\\[,;:! ]|\\\(|\\\)|\\\[|\\\]", RegexOptions.None, 200)]
     private static partial Regex ConnectiveNoiseRe();
