@@ -52,7 +52,8 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
         if (g is TupleExpr gt && p is TupleExpr pt) return Ordered(gt.Items, pt.Items, d, "tuple");
         if (g is MatrixExpr gm && p is MatrixExpr pm)
         {
-            if (gm.Rows.Count != pm.Rows.Count || gm.Rows[0].Count != pm.Rows[0].Count) return Judgement.Different("matrix shapes differ");
+            var vectors = (gm.Rows.Count == 1 || gm.Rows[0].Count == 1) && (pm.Rows.Count == 1 || pm.Rows[0].Count == 1);
+            if (!vectors && (gm.Rows.Count != pm.Rows.Count || gm.Rows[0].Count != pm.Rows[0].Count)) return Judgement.Different("matrix shapes differ");
             return Ordered(gm.Rows.SelectMany(r => r).ToList(), pm.Rows.SelectMany(r => r).ToList(), d, "matrix");
         }
         if (g is MatrixExpr gv && p is TupleExpr tv && (gv.Rows.Count == 1 || gv.Rows[0].Count == 1))
@@ -69,6 +70,16 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             var fraction = new ProductExpr([percent.Inner, new NumberExpr(new Rational(1, 100), false)]);
             var asFraction = g is PercentExpr ? Compare(fraction, other, d) : Compare(other, fraction, d);
             return asFraction.Outcome == Outcome.Equal ? asFraction : asNumber;
+        }
+        if (g is DegreesExpr gdeg && p is DegreesExpr pdeg) return Compare(gdeg.Inner, pdeg.Inner, d);
+        if (g is DegreesExpr || p is DegreesExpr)
+        {
+            var (degrees, other) = g is DegreesExpr x ? (x, p) : ((DegreesExpr)p, g);
+            var asNumber = g is DegreesExpr ? Compare(degrees.Inner, other, d) : Compare(other, degrees.Inner, d);
+            if (asNumber.Outcome == Outcome.Equal) return asNumber;
+            var radians = new ProductExpr([degrees.Inner, new ConstantExpr(ConstantKind.Pi), new NumberExpr(new Rational(1, 180), false)]);
+            var asRadians = g is DegreesExpr ? Compare(radians, other, d) : Compare(other, radians, d);
+            return asRadians.Outcome == Outcome.Equal ? Judgement.Equal("same angle in radians") : asNumber;
         }
         if (g is RatioExpr gq && p is RatioExpr pq)
         {
