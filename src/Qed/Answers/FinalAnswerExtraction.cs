@@ -171,17 +171,25 @@ public static partial class FinalAnswerExtraction
     private static List<Span> MathSpans(string text)
     {
         var spans = new List<Span>();
+        // Once a closing delimiter is missing after some point it is missing after every later point too,
+        // so each kind is searched for to the end at most once: linear even on hostile input.
+        bool noParen = false, noBracket = false, noSingle = false, noDouble = false;
         var i = 0;
         while (i < text.Length)
         {
             var c = text[i];
             if (c == '\\' && i + 1 < text.Length)
             {
-                if (text[i + 1] is '(' or '[')
+                if ((text[i + 1] == '(' && !noParen) || (text[i + 1] == '[' && !noBracket))
                 {
-                    var close = text[i + 1] == '(' ? "\\)" : "\\]";
-                    var j = text.IndexOf(close, i + 2, StringComparison.Ordinal);
-                    if (j < 0) { i += 2; continue; }
+                    var paren = text[i + 1] == '(';
+                    var j = text.IndexOf(paren ? "\\)" : "\\]", i + 2, StringComparison.Ordinal);
+                    if (j < 0)
+                    {
+                        if (paren) noParen = true; else noBracket = true;
+                        i += 2;
+                        continue;
+                    }
                     spans.Add(new Span(i, j + 2, text[(i + 2)..j]));
                     i = j + 2;
                     continue;
@@ -192,8 +200,13 @@ public static partial class FinalAnswerExtraction
             if (c == '$')
             {
                 var width = i + 1 < text.Length && text[i + 1] == '$' ? 2 : 1;
-                var j = FindDollar(text, i + width, width);
-                if (j < 0) { i += width; continue; }
+                var j = (width == 2 ? noDouble : noSingle) ? -1 : FindDollar(text, i + width, width);
+                if (j < 0)
+                {
+                    if (width == 2) noDouble = true; else noSingle = true;
+                    i += width;
+                    continue;
+                }
                 spans.Add(new Span(i, j + width, text[(i + width)..j]));
                 i = j + width;
                 continue;

@@ -129,6 +129,23 @@ public class AnswerCheckerTests
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1));
     }
 
+    [Theory]
+    [InlineData("\\(")]
+    [InlineData("$")]
+    [InlineData("$$ x")]
+    [InlineData("\\boxed{")]
+    [InlineData("final answer is ")]
+    [InlineData("1,")]
+    public void A_hostile_megabyte_reply_is_handled_in_linear_time(string piece)
+    {
+        var reply = string.Concat(Enumerable.Repeat(piece, 900_000 / piece.Length));
+        var clock = Stopwatch.StartNew();
+        var check = AnswerChecker.Check("1", reply);
+        clock.Stop();
+        check.Reason.Should().NotStartWith("checker fault");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
+    }
+
     [Fact]
     public void Cancelling_the_token_throws_instead_of_deciding()
     {
