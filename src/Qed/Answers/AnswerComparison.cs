@@ -137,6 +137,7 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             if (i == n) return true;
             for (var j = 0; j < n; j++)
             {
+                budget.Tick(); // backtracking over many items is bounded by the check's time limit
                 if (used[j]) continue;
                 var o = At(i, j).Outcome;
                 if (o == Outcome.Unknown) anyUnknown = true;
