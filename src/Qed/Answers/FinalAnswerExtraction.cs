@@ -26,6 +26,18 @@ public static partial class FinalAnswerExtraction
     /// ("$P(n)=(n+2a)^2$ for some integer $a$", "1 if the triangle is isosceles, otherwise 2") it is read whole.</param>
     internal static Found? Find(string reply, bool latex, bool expr, bool words = false, bool reference = false)
     {
+        // A thinking model's answer follows its reasoning: look after the last </think> first.
+        var think = reply.LastIndexOf("</think>", StringComparison.Ordinal);
+        if (think >= 0)
+        {
+            var answer = FindIn(reply[(think + 8)..], latex, expr, words: false, reference);
+            if (answer is not null) return answer;
+        }
+        return FindIn(reply, latex, expr, words, reference);
+    }
+
+    private static Found? FindIn(string reply, bool latex, bool expr, bool words, bool reference)
+    {
         var text = LatexCleaning.RepairEscapes(reply);
 
         var hope = LastMatch(FinalAnswerHopeRe(), text);

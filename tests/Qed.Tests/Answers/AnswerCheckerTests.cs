@@ -90,6 +90,13 @@ public class AnswerCheckerTests
     }
 
     [Fact]
+    public void A_reply_that_ends_its_reasoning_without_an_answer_is_read_whole()
+    {
+        Verdict("3", "<think>so it is \\boxed{3}</think>\nI am done.").Should().Be(AnswerVerdict.Equivalent);
+        Verdict("3", "<think>first \\boxed{3}</think>\nFinal: \\boxed{4}").Should().Be(AnswerVerdict.Different);
+    }
+
+    [Fact]
     public void Unparsable_answers_are_equivalent_only_as_identical_text()
     {
         Verdict("\\mathfrak{g}", "\\mathfrak{g}").Should().Be(AnswerVerdict.Equivalent);
