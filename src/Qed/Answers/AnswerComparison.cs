@@ -39,6 +39,8 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             return Judgement.Different("a condition against a value");
         }
 
+        if ((g is IntervalExpr or UnionExpr && IsConditionList(p)) || (p is IntervalExpr or UnionExpr && IsConditionList(g)))
+            return CompareRealSets(g, p);
         if (g is AnswerListExpr or SetExpr || p is AnswerListExpr or SetExpr)
         {
             if (g is TupleExpr gt0 && p is AnswerListExpr pl0) return Ordered(gt0.Items, pl0.Items, d, "tuple");
@@ -93,6 +95,9 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             return Judgement.Different($"a {Kind(g)} against a {Kind(p)}");
         return CompareScalars(g, p);
     }
+
+    private static bool IsConditionList(MathExpr e) =>
+        e is AnswerListExpr l && l.Items.All(x => x is RelationExpr r && AnswerShapes.TryLabelValue(r) is null);
 
     private static string Kind(MathExpr e) => e switch
     {

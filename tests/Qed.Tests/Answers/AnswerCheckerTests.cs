@@ -44,8 +44,8 @@ public class AnswerCheckerTests
         Verdict("[2, 5)", "[2, 5]").Should().Be(AnswerVerdict.Different);
         Verdict("[2, 5)", "2 \\le x < 5").Should().Be(AnswerVerdict.Equivalent);
         Verdict("(2, 5)", "(2, 5]").Should().Be(AnswerVerdict.Different);
-        Verdict("(-\\infty, 0] \\cup [1, \\infty)", "x \\le 0 \\text{ or } x \\ge 1").Should().NotBe(AnswerVerdict.Equivalent,
-            "a list of two conditions is not parsed as a union (documented limitation), and must not pass by accident");
+        Verdict("(-\\infty, 0] \\cup [1, \\infty)", "x \\le 0 \\text{ or } x \\ge 1").Should().Be(AnswerVerdict.Equivalent);
+        Verdict("(-\\infty, 0] \\cup [1, \\infty)", "x < 0 \\text{ or } x \\ge 1").Should().Be(AnswerVerdict.Different);
     }
 
     [Fact]
