@@ -12,6 +12,7 @@ internal static class TrainCommands
     {
         var train = new Command("train", "Train a model: sft (supervised fine-tuning).");
         train.Subcommands.Add(Sft());
+        foreach (var rl in TrainRlCommands.Create()) train.Subcommands.Add(rl);
         yield return train;
     }
 

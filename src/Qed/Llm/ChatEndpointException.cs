@@ -1,0 +1,44 @@
+namespace Qed.Llm;
+
+/// <summary>The typed signal a failed request carries; retry decisions look only at this.</summary>
+public enum EndpointFailure
+{
+    /// <summary>HTTP 429.</summary>
+    RateLimited,
+    /// <summary>HTTP 5xx.</summary>
+    ServerError,
+    /// <summary>No reply within the configured timeout.</summary>
+    Timeout,
+    /// <summary>Connection refused, reset or name not resolved.</summary>
+    ConnectionFailed,
+    /// <summary>The endpoint reported (by error code or param) that prompt plus max_tokens exceed the context.</summary>
+    ContextOverflow,
+    /// <summary>A 2xx reply whose body is not the JSON we expect (garbage, cut-off JSON, no choices).</summary>
+    InvalidResponse,
+    /// <summary>401/403: the key is wrong.</summary>
+    Unauthorized,
+    /// <summary>Other 4xx: the request itself is wrong; retrying will not help.</summary>
+    BadRequest,
+}
+
+/// <summary>A request to a model endpoint failed; <see cref="Failure"/> says how, <see cref="Endpoint"/> where.</summary>
+public sealed class ChatEndpointException : Exception
+{
+    public EndpointFailure Failure { get; }
+    public string Endpoint { get; }
+    public int? StatusCode { get; }
+    public TimeSpan? RetryAfter { get; }
+
+    public ChatEndpointException(EndpointFailure failure, string endpoint, string message, int? statusCode = null,
+        TimeSpan? retryAfter = null, Exception? inner = null)
+        : base($"{endpoint}: {message}", inner)
+    {
+        Failure = failure;
+        Endpoint = endpoint;
+        StatusCode = statusCode;
+        RetryAfter = retryAfter;
+    }
+
+    public bool IsTransient => Failure is EndpointFailure.RateLimited or EndpointFailure.ServerError
+        or EndpointFailure.Timeout or EndpointFailure.ConnectionFailed or EndpointFailure.InvalidResponse;
+}

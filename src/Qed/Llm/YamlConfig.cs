@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Qed.Llm;
+
+/// <summary>
+/// A YAML mapping read into JSON nodes, remembering the line of every top-level field so that errors can
+/// name file, line and field. Used for model and scaffold configs.
+/// </summary>
+public sealed class YamlConfig
+{
+    public string Path { get; }
+    public JsonObject Root { get; }
+    private readonly Dictionary<string, int> _lines;
+
+    private YamlConfig(string path, JsonObject root, Dictionary<string, int> lines)
+    {
+        Path = path;
+        Root = root;
+        _lines = lines;
+    }
+
+    public int LineOf(string field) => _lines.TryGetValue(field, out var l) ? l : 1;
+
+    /// <summary>A <see cref="QedException"/> that names this file, the field's line and the field.</summary>
+    public QedException Error(string field, string problem) => new($"{Path}:{LineOf(field)}: field '{field}': {problem}");
+
+    public static YamlConfig Load(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new QedException($"{path}: cannot read: {e.Message}");
+        }
+        return Parse(path, text);
+    }
+
+    public static YamlConfig Parse(string path, string text)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(text)); }
+        catch (YamlException e)
+        {
+            throw new QedException($"{path}:{e.Start.Line}: malformed YAML: {e.Message}");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+            return new YamlConfig(path, new JsonObject(), []);
+        if (stream.Documents[0].RootNode is not YamlMappingNode map)
+            throw new QedException($"{path}:{stream.Documents[0].RootNode.Start.Line}: expected a mapping of field: value");
+        var lines = new Dictionary<string, int>();
+        var root = new JsonObject();
+        foreach (var (k, v) in map.Children)
+        {
+            var key = ((YamlScalarNode)k).Value ?? "";
+            if (root.ContainsKey(key))
+                throw new QedException($"{path}:{k.Start.Line}: field '{key}' appears twice");
+            lines[key] = (int)k.Start.Line;
+            root[key] = ToJson(v);
+        }
+        return new YamlConfig(path, root, lines);
+    }
+
+    private static JsonNode? ToJson(YamlNode node) => node switch
+    {
+        YamlMappingNode m => new JsonObject(m.Children.Select(c =>
+            KeyValuePair.Create(((YamlScalarNode)c.Key).Value ?? "", ToJson(c.Value)))),
+        YamlSequenceNode s => new JsonArray(s.Children.Select(ToJson).ToArray()),
+        YamlScalarNode sc => Scalar(sc),
+        _ => null,
+    };
+
+    private static JsonNode? Scalar(YamlScalarNode sc)
+    {
+        var v = sc.Value;
+        if (sc.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)
+            return JsonValue.Create(v);
+        if (v is null or "" or "~" or "null" or "Null" or "NULL") return null;
+        if (v is "true" or "True" or "TRUE") return JsonValue.Create(true);
+        if (v is "false" or "False" or "FALSE") return JsonValue.Create(false);
+        if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
+        return JsonValue.Create(v);
+    }
+
+    // Typed readers: each names the file, line and field when the value has the wrong shape.
+
+    public string? String(string field)
+    {
+        var n = Root[field];
+        if (n is null) return null;
+        if (n is JsonValue jv && jv.TryGetValue<string>(out var s)) return s;
+        if (n is JsonValue) return n.ToJsonString();
+        throw Error(field, "expected a text value");
+    }
+
+    public double? Double(string field)
+    {
+        var n = Root[field];
+        if (n is null) return null;
+        if (n is JsonValue jv)
+        {
+            if (jv.TryGetValue<double>(out var d)) return d;
+            if (jv.TryGetValue<long>(out var l)) return l;
+        }
+        throw Error(field, $"expected a number, got {n.ToJsonString()}");
+    }
+
+    public int? Int(string field)
+    {
+        var n = Root[field];
+        if (n is null) return null;
+        if (n is JsonValue jv && jv.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue) return (int)l;
+        throw Error(field, $"expected a whole number, got {n.ToJsonString()}");
+    }
+
+    public bool? Bool(string field)
+    {
+        var n = Root[field];
+        if (n is null) return null;
+        if (n is JsonValue jv && jv.TryGetValue<bool>(out var b)) return b;
+        throw Error(field, $"expected true or false, got {n.ToJsonString()}");
+    }
+
+    /// <summary>A single string or a list of strings.</summary>
+    public IReadOnlyList<string> Strings(string field)
+    {
+        var n = Root[field];
+        if (n is null) return [];
+        if (n is JsonValue jv && jv.TryGetValue<string>(out var s)) return [s];
+        if (n is JsonArray a && a.All(x => x is JsonValue v && v.TryGetValue<string>(out _)))
+            return a.Select(x => x!.GetValue<string>()).ToList();
+        throw Error(field, "expected a text value or a list of text values");
+    }
+
+    public JsonObject? Object(string field)
+    {
+        var n = Root[field];
+        if (n is null) return null;
+        if (n is JsonObject o) return (JsonObject)o.DeepClone();
+        throw Error(field, "expected a mapping");
+    }
+}

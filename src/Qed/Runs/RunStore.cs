@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Qed.Benchmarks;
+
+namespace Qed.Runs;
+
+/// <summary>
+/// The run store: one SQLite file (WAL) holding runs, samples, steps, grades and usage. It is the truth:
+/// resume counts what is here, regrading replays stored answers, export reads it. Writes are serialised
+/// through one connection; every write is its own transaction, so a kill -9 loses at most the call in flight.
+/// </summary>
+public sealed class RunStore : IAsyncDisposable, IDisposable
+{
+    private readonly SqliteConnection _db;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public string Path { get; }
+
+    private RunStore(string path, SqliteConnection db)
+    {
+        Path = path;
+        _db = db;
+    }
+
+    public static async Task<RunStore> OpenAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
+        try
+        {
+            await db.OpenAsync(cancellationToken);
+            await using var cmd = db.CreateCommand();
+            cmd.CommandText = Schema;
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException e)
+        {
+            await db.DisposeAsync();
+            throw new QedException($"{full}: cannot open the run store: {e.Message}");
+        }
+        return new RunStore(full, db);
+    }
+
+    private const string Schema = """
+        PRAGMA journal_mode=WAL;
+        PRAGMA synchronous=NORMAL;
+        PRAGMA busy_timeout=10000;
+        CREATE TABLE IF NOT EXISTS runs(
+          run_id TEXT PRIMARY KEY, benchmark TEXT NOT NULL, grading_mode TEXT NOT NULL, model_name TEXT NOT NULL,
+          model_config TEXT NOT NULL, scaffold_name TEXT, scaffold_config TEXT, prompts_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS samples(
+          sample_id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(run_id), problem_id TEXT NOT NULL,
+          run_index INTEGER NOT NULL, problem TEXT NOT NULL, status TEXT NOT NULL, answer TEXT, reasoning TEXT, error TEXT,
+          input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0,
+          calls INTEGER NOT NULL DEFAULT 0, seconds REAL NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS samples_run ON samples(run_id, problem_id, run_index);
+        CREATE TABLE IF NOT EXISTS steps(
+          sample_id TEXT NOT NULL, step_key TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, model TEXT NOT NULL,
+          messages TEXT NOT NULL, answer TEXT NOT NULL, reasoning TEXT, truncated INTEGER NOT NULL, finish_reason TEXT,
+          input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, seconds REAL NOT NULL,
+          endpoint TEXT, started_at TEXT NOT NULL, PRIMARY KEY(sample_id, step_key));
+        CREATE TABLE IF NOT EXISTS grades(
+          sample_id TEXT NOT NULL, judge_id TEXT NOT NULL, judge_name TEXT NOT NULL, status TEXT NOT NULL, points REAL,
+          max_points INTEGER NOT NULL, descr TEXT, judge_reply TEXT, decided_by TEXT, details TEXT,
+          input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, calls INTEGER NOT NULL,
+          error TEXT, graded_at TEXT NOT NULL, PRIMARY KEY(sample_id, judge_id));
+        CREATE TABLE IF NOT EXISTS usage(
+          id INTEGER PRIMARY KEY AUTOINCREMENT, sample_id TEXT, kind TEXT NOT NULL, model TEXT NOT NULL,
+          input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, at TEXT NOT NULL);
+        """;
+
+    // ---- runs ---------------------------------------------------------------------------------------
+
+    public Task EnsureRunAsync(RunInfo run, CancellationToken ct = default) => WriteAsync(
+        """
+        INSERT OR IGNORE INTO runs VALUES($id,$bench,$mode,$model,$mcfg,$scaffold,$scfg,$prompts,$at)
+        """,
+        ct, ("$id", run.RunId), ("$bench", run.Benchmark), ("$mode", run.GradingMode), ("$model", run.ModelName),
+        ("$mcfg", run.ModelConfigJson), ("$scaffold", run.ScaffoldName), ("$scfg", run.ScaffoldConfigJson),
+        ("$prompts", run.PromptsHash), ("$at", Time(run.CreatedAt)));
+
+    public Task<IReadOnlyList<RunInfo>> ListRunsAsync(CancellationToken ct = default) => ReadAsync(
+        "SELECT * FROM runs ORDER BY created_at", r => new RunInfo(
+            r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4),
+            r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), ParseTime(r.GetString(8))), ct);
+
+    // ---- samples ------------------------------------------------------------------------------------
+
+    /// <summary>Creates the sample as pending when new; returns it as stored.</summary>
+    public async Task<SampleRecord> EnsureSampleAsync(string sampleId, string runId, Problem problem, int runIndex, CancellationToken ct = default)
+    {
+        await WriteAsync("""
+            INSERT OR IGNORE INTO samples(sample_id, run_id, problem_id, run_index, problem, status, updated_at)
+            VALUES($id,$run,$pid,$idx,$problem,'pending',$at)
+            """, ct, ("$id", sampleId), ("$run", runId), ("$pid", problem.Id), ("$idx", runIndex),
+            ("$problem", JsonSerializer.Serialize(problem, Json)), ("$at", Time(DateTimeOffset.UtcNow)));
+        return (await GetSampleAsync(sampleId, ct))!;
+    }
+
+    public async Task<SampleRecord?> GetSampleAsync(string sampleId, CancellationToken ct = default) =>
+        (await ReadAsync(SampleSelect + " WHERE sample_id=$id", ReadSample, ct, ("$id", sampleId))).FirstOrDefault();
+
+    /// <summary>All samples, or those of one run, ordered by problem then run index.</summary>
+    public Task<IReadOnlyList<SampleRecord>> ListSamplesAsync(string? runId = null, CancellationToken ct = default) =>
+        runId is null
+            ? ReadAsync(SampleSelect + " ORDER BY run_id, problem_id, run_index", ReadSample, ct)
+            : ReadAsync(SampleSelect + " WHERE run_id=$run ORDER BY problem_id, run_index", ReadSample, ct, ("$run", runId));
+
+    public Task CompleteSampleAsync(string sampleId, SampleStatus status, string? answer, string? reasoning, string? error,
+        UsageTotals usage, double seconds, CancellationToken ct = default) => WriteAsync("""
+        UPDATE samples SET status=$status, answer=$answer, reasoning=$reasoning, error=$error, input_tokens=$in,
+          output_tokens=$out, cost_usd=$cost, calls=$calls, seconds=$sec, updated_at=$at WHERE sample_id=$id
+        """, ct, ("$id", sampleId), ("$status", status.ToText()), ("$answer", answer), ("$reasoning", reasoning),
+        ("$error", error), ("$in", usage.InputTokens), ("$out", usage.OutputTokens), ("$cost", usage.CostUsd),
+        ("$calls", usage.Calls), ("$sec", seconds), ("$at", Time(DateTimeOffset.UtcNow)));
+
+    private const string SampleSelect = """
+        SELECT sample_id, run_id, problem_id, run_index, problem, status, answer, reasoning, error,
+          input_tokens, output_tokens, cost_usd, calls, seconds, updated_at FROM samples
+        """;
+
+    private static SampleRecord ReadSample(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
+        JsonSerializer.Deserialize<Problem>(r.GetString(4), Json)!, SampleStatusText.Parse(r.GetString(5)),
+        Opt(r, 6), Opt(r, 7), Opt(r, 8), new UsageTotals(r.GetInt64(9), r.GetInt64(10), r.GetDouble(11), r.GetInt32(12)),
+        r.GetDouble(13), ParseTime(r.GetString(14)));
+
+    // ---- steps --------------------------------------------------------------------------------------
+
+    public async Task<StepRecord?> FindStepAsync(string sampleId, string stepKey, CancellationToken ct = default) =>
+        (await ReadAsync(StepSelect + " WHERE sample_id=$s AND step_key=$k", ReadStep, ct, ("$s", sampleId), ("$k", stepKey))).FirstOrDefault();
+
+    public Task<IReadOnlyList<StepRecord>> ListStepsAsync(string sampleId, CancellationToken ct = default) =>
+        ReadAsync(StepSelect + " WHERE sample_id=$s ORDER BY rowid", ReadStep, ct, ("$s", sampleId));
+
+    public Task SaveStepAsync(StepRecord s, CancellationToken ct = default) => WriteAsync("""
+        INSERT OR REPLACE INTO steps VALUES($s,$k,$name,$role,$model,$msgs,$answer,$reasoning,$trunc,$finish,$in,$out,$cost,$sec,$ep,$at)
+        """, ct, ("$s", s.SampleId), ("$k", s.StepKey), ("$name", s.Name), ("$role", s.Role), ("$model", s.Model),
+        ("$msgs", s.MessagesJson), ("$answer", s.Answer), ("$reasoning", s.Reasoning), ("$trunc", s.Truncated ? 1 : 0),
+        ("$finish", s.FinishReason), ("$in", s.InputTokens), ("$out", s.OutputTokens), ("$cost", s.CostUsd),
+        ("$sec", s.Seconds), ("$ep", s.Endpoint), ("$at", Time(s.StartedAt)));
+
+    private const string StepSelect = """
+        SELECT sample_id, step_key, name, role, model, messages, answer, reasoning, truncated, finish_reason,
+          input_tokens, output_tokens, cost_usd, seconds, endpoint, started_at FROM steps
+        """;
+
+    private static StepRecord ReadStep(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
+        Opt(r, 7), r.GetInt32(8) != 0, Opt(r, 9), r.GetInt64(10), r.GetInt64(11), r.GetDouble(12), r.GetDouble(13),
+        Opt(r, 14), ParseTime(r.GetString(15)));
+
+    // ---- grades and usage ---------------------------------------------------------------------------
+
+    public Task SaveGradeAsync(GradeRecord g, CancellationToken ct = default) => WriteAsync("""
+        INSERT OR REPLACE INTO grades VALUES($s,$j,$jn,$status,$points,$max,$desc,$reply,$by,$details,$in,$out,$cost,$calls,$err,$at)
+        """, ct, ("$s", g.SampleId), ("$j", g.JudgeId), ("$jn", g.JudgeName), ("$status", g.Status), ("$points", g.Points),
+        ("$max", g.MaxPoints), ("$desc", g.Desc), ("$reply", g.JudgeReply), ("$by", g.DecidedBy), ("$details", g.Details),
+        ("$in", g.Usage.InputTokens), ("$out", g.Usage.OutputTokens), ("$cost", g.Usage.CostUsd), ("$calls", g.Usage.Calls),
+        ("$err", g.Error), ("$at", Time(g.GradedAt)));
+
+    /// <summary>Grades by one judge, or (judgeId null) the latest grade of each sample.</summary>
+    public Task<IReadOnlyList<GradeRecord>> ListGradesAsync(string? judgeId = null, CancellationToken ct = default) =>
+        judgeId is null
+            ? ReadAsync(GradeSelect + " g WHERE graded_at = (SELECT MAX(graded_at) FROM grades h WHERE h.sample_id = g.sample_id)", ReadGrade, ct)
+            : ReadAsync(GradeSelect + " WHERE judge_id=$j", ReadGrade, ct, ("$j", judgeId));
+
+    private const string GradeSelect = """
+        SELECT sample_id, judge_id, judge_name, status, points, max_points, descr, judge_reply, decided_by, details,
+          input_tokens, output_tokens, cost_usd, calls, error, graded_at FROM grades
+        """;
+
+    private static GradeRecord ReadGrade(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetDouble(4), r.GetInt32(5),
+        Opt(r, 6), Opt(r, 7), Opt(r, 8), Opt(r, 9), new UsageTotals(r.GetInt64(10), r.GetInt64(11), r.GetDouble(12), r.GetInt32(13)),
+        Opt(r, 14), ParseTime(r.GetString(15)));
+
+    public Task RecordUsageAsync(string? sampleId, string kind, string model, long inputTokens, long outputTokens, double costUsd,
+        CancellationToken ct = default) => WriteAsync(
+        "INSERT INTO usage(sample_id, kind, model, input_tokens, output_tokens, cost_usd, at) VALUES($s,$k,$m,$in,$out,$cost,$at)",
+        ct, ("$s", sampleId), ("$k", kind), ("$m", model), ("$in", inputTokens), ("$out", outputTokens), ("$cost", costUsd),
+        ("$at", Time(DateTimeOffset.UtcNow)));
+
+    /// <summary>Dollars recorded so far (solving and grading).</summary>
+    public async Task<double> TotalCostAsync(CancellationToken ct = default) =>
+        (await ReadAsync("SELECT COALESCE(SUM(cost_usd),0) FROM usage", r => r.GetDouble(0), ct))[0];
+
+    // ---- plumbing -----------------------------------------------------------------------------------
+
+    private async Task WriteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var cmd = _db.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+            await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        finally { _gate.Release(); }
+    }
+
+    private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read, CancellationToken ct, params (string Name, object? Value)[] args)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var cmd = _db.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            var list = new List<T>();
+            while (await r.ReadAsync(ct)) list.Add(read(r));
+            return list;
+        }
+        finally { _gate.Release(); }
+    }
+
+    private static string? Opt(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+    private static DateTimeOffset ParseTime(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    public async ValueTask DisposeAsync() => await _db.DisposeAsync();
+    public void Dispose() => _db.Dispose();
+}
