@@ -43,11 +43,11 @@ public sealed class LocalModelCliTests : IDisposable
             using var timeout = new CancellationTokenSource(Limit);
             do line = await process.StandardOutput.ReadLineAsync(timeout.Token);
             while (line is not null && !line.StartsWith("serving "));
-            line.Should().NotBeNull(await process.StandardError.ReadToEndAsync());
+            if (line is null) throw new Xunit.Sdk.XunitException("qed serve exited: " + await process.StandardError.ReadToEndAsync());
             var baseUrl = line!.Split(" at ")[1].Split(' ')[0]; // http://127.0.0.1:PORT/v1
             baseUrl.Should().StartWith("http://127.0.0.1:");
 
-            using var http = new HttpClient();
+            using var http = new HttpClient { Timeout = Limit };
             using var response = await http.PostAsJsonAsync(baseUrl + "/chat/completions", new
             {
                 model = "any", stream = true, max_tokens = 6, temperature = 0,
