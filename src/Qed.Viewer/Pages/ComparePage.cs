@@ -14,9 +14,9 @@ internal static class ComparePage
         sb.Append($"<tr><th>Run</th><td><a href=\"/runs/{U(a.RunId)}\">{E(a.RunId)}</a></td><td><a href=\"/runs/{U(b.RunId)}\">{E(b.RunId)}</a></td></tr>");
         sb.Append($"<tr><th>Model</th><td>{E(a.Model)}</td><td>{E(b.Model)}</td></tr>");
         sb.Append($"<tr><th>Scaffold</th><td>{E(a.Scaffold ?? "—")}</td><td>{E(b.Scaffold ?? "—")}</td></tr>");
-        sb.Append($"<tr><th>Score</th><td class=\"score\">{E(Percent(a.Score))}</td><td class=\"score\">{E(Percent(b.Score))}</td></tr>");
+        sb.Append($"<tr><th>Score</th><td class=\"score\">{E(PercentPm(a.Score, a.ScoreStd))}</td><td class=\"score\">{E(PercentPm(b.Score, b.ScoreStd))}</td></tr>");
         sb.Append($"<tr><th>Samples (graded)</th><td>{a.Samples} ({a.Graded})</td><td>{b.Samples} ({b.Graded})</td></tr>");
-        sb.Append($"<tr><th>Cost</th><td>{E(Cost(a.Usage.CostUsd))}</td><td>{E(Cost(b.Usage.CostUsd))}</td></tr>");
+        sb.Append($"<tr><th>Cost (solve + judge)</th><td>{E(Cost(a.TotalCostUsd))}</td><td>{E(Cost(b.TotalCostUsd))}</td></tr>");
         sb.Append($"<tr><th>Tokens</th><td>{E(Tokens(a.Usage.TotalTokens))}</td><td>{E(Tokens(b.Usage.TotalTokens))}</td></tr>");
         sb.Append("</tbody></table>");
 

@@ -7,14 +7,23 @@ public sealed record UsageView(long InputTokens, long OutputTokens, decimal? Cos
     public long TotalTokens => InputTokens + OutputTokens;
 }
 
-/// <summary>One run as the viewer lists it. <see cref="Score"/> is the mean graded score in [0, 1]
-/// over graded samples; null when nothing has been graded (never a silent 0).</summary>
+/// <summary>One run as the viewer lists it, scored as <c>qed stats</c> scores (Qed.Stats.EvalStats): only finished
+/// samples with a successful grade count; each repetition (run index) gets the mean of points / max points, and
+/// <see cref="Score"/> is the mean over repetitions (avg@k), in [0, 1]; null when nothing has been graded
+/// (never a silent 0). <see cref="Usage"/> is what solving spent; <see cref="JudgeCostUsd"/> what grading spent.</summary>
 public sealed record RunSummary(
     string RunId, string Model, string Benchmark, string? Scaffold, DateTimeOffset? StartedAt,
-    int Samples, int Graded, double? Score, UsageView Usage, IReadOnlyDictionary<string, int> Statuses);
+    int Samples, int Graded, double? Score, UsageView Usage, IReadOnlyDictionary<string, int> Statuses,
+    IReadOnlyList<double> RepetitionScores, decimal JudgeCostUsd = 0)
+{
+    /// <summary>Population standard deviation over repetitions (as <c>qed stats</c>); null with no graded repetition.</summary>
+    public double? ScoreStd => Leaderboard.PopulationStd(RepetitionScores);
 
-/// <summary>A leaderboard line: every run of one model × benchmark × scaffold, score as mean ± std over runs
-/// (avg@k), in [0, 1].</summary>
+    public decimal TotalCostUsd => (Usage.CostUsd ?? 0) + JudgeCostUsd;
+}
+
+/// <summary>A leaderboard line: every run of one model × benchmark × scaffold. Score is the mean ± population std over
+/// all their repetitions (avg@k), in [0, 1]; <see cref="Runs"/> counts repetitions; cost is solving plus judging.</summary>
 public sealed record LeaderboardRow(
     string Model, string Benchmark, string? Scaffold, double? ScoreMean, double? ScoreStd, int Runs,
     decimal? CostUsd, long Tokens, IReadOnlyList<string> RunIds);

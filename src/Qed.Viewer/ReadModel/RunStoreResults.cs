@@ -31,8 +31,9 @@ public sealed class RunStoreResults : IRunResults
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 10 }.ToString();
     }
 
-    // Effective status of a sample: its own status, except a finished sample whose latest grade failed.
-    // Score: points / max_points of the latest grade when it graded; NULL otherwise (never 0 for "unknown").
+    // Effective status of a sample: its own status, except a sample whose latest grade failed.
+    // Score: points / max_points of the latest grade of a finished sample (ok, truncated, budget_exhausted) when it
+    // graded; NULL otherwise (never 0 for "unknown"). The same rule as Qed.Stats.EvalStats.
     private const string SampleScores = """
         latest AS (
           SELECT g.sample_id, g.status, g.points, g.max_points, g.judge_name, g.judge_reply, g.descr, g.error
@@ -42,7 +43,8 @@ public sealed class RunStoreResults : IRunResults
           SELECT s.sample_id, s.run_id, s.problem_id, s.run_index, s.problem, s.answer, s.reasoning,
             s.input_tokens, s.output_tokens, s.cost_usd,
             CASE WHEN l.status = 'grade_failed' THEN 'grade_failed' ELSE s.status END AS vstatus,
-            CASE WHEN l.status = 'graded' AND l.points IS NOT NULL AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END AS score
+            CASE WHEN s.status IN ('ok', 'truncated', 'budget_exhausted') AND l.status = 'graded' AND l.points IS NOT NULL
+                   AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END AS score
           FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id
           WHERE s.run_id = $run)
         """;
@@ -77,10 +79,14 @@ public sealed class RunStoreResults : IRunResults
                 In: r.GetInt64(3), Out: r.GetInt64(4), Cost: r.GetDouble(5)), ct, ("$run", runId)))[0];
         var statuses = await ReadAsync(db, $"WITH {SampleScores} SELECT vstatus, COUNT(*) FROM scored GROUP BY vstatus",
             r => (Status: r.GetString(0), Count: r.GetInt32(1)), ct, ("$run", runId));
+        var repetitions = await ReadAsync(db, $"WITH {SampleScores} SELECT AVG(score) FROM scored WHERE score IS NOT NULL GROUP BY run_index ORDER BY run_index",
+            r => r.GetDouble(0), ct, ("$run", runId));
+        var judgeCost = (await ReadAsync(db, "SELECT COALESCE(SUM(g.cost_usd), 0) FROM grades g JOIN samples s ON s.sample_id = g.sample_id WHERE s.run_id = $run",
+            r => r.GetDouble(0), ct, ("$run", runId)))[0];
         DateTimeOffset? started = DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
         return new RunSummary(runId, model, bench, string.IsNullOrEmpty(scaffold) ? null : scaffold, started, totals.Samples, totals.Graded,
-            totals.Score, new UsageView(totals.In, totals.Out, (decimal)totals.Cost),
-            statuses.ToDictionary(s => s.Status, s => s.Count, StringComparer.Ordinal));
+            repetitions.Count > 0 ? repetitions.Average() : null, new UsageView(totals.In, totals.Out, (decimal)totals.Cost),
+            statuses.ToDictionary(s => s.Status, s => s.Count, StringComparer.Ordinal), repetitions, (decimal)judgeCost);
     }
 
     public async Task<ProblemFacets> FacetsAsync(string runId, CancellationToken ct)
@@ -189,7 +195,8 @@ public sealed class RunStoreResults : IRunResults
         await using var db = await OpenAsync(ct);
         string PerProblem(string param) => $"""
             SELECT s.problem_id AS pid, MIN(s.problem) AS problem,
-              AVG(CASE WHEN l.status = 'graded' AND l.points IS NOT NULL AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
+              AVG(CASE WHEN s.status IN ('ok', 'truncated', 'budget_exhausted') AND l.status = 'graded' AND l.points IS NOT NULL
+                       AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
             FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id WHERE s.run_id = {param} GROUP BY s.problem_id
             """;
         var latest = SampleScores[..SampleScores.IndexOf("scored AS", StringComparison.Ordinal)].TrimEnd().TrimEnd(',');
