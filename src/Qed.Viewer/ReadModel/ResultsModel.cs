@@ -72,8 +72,11 @@ public sealed record SampleView(
     string SampleId, int Index, string Status, string? Text, string? Reasoning, string? Error, GradeView? Grade, UsageView Usage,
     IReadOnlyList<StepView> Steps);
 
+/// <summary>Which run a page belongs to, without its aggregates.</summary>
+public sealed record RunHeader(string RunId, string Model, string Benchmark, string? Scaffold);
+
 /// <summary>A problem page: the problem and every sample of it in one run.</summary>
-public sealed record ProblemPage(RunSummary Run, ProblemView Problem, IReadOnlyList<SampleView> Samples);
+public sealed record ProblemPage(RunHeader Run, ProblemView Problem, IReadOnlyList<SampleView> Samples);
 
 /// <summary>One problem scored by two runs of the same benchmark.</summary>
 public sealed record ComparisonRow(string ProblemId, string? Level, string? Category, double? ScoreA, double? ScoreB)

@@ -40,8 +40,15 @@ public static class SeededStore
                     await store.SaveStepAsync(new StepRecord(id, $"step-{k++}", step.Name, step.Role, "m",
                         SolverContext.MessagesJson([new ChatMessage(ChatRole.User, step.Prompt)]), step.Answer, null, false, "stop",
                         step.InputTokens, step.OutputTokens, 0.001, 1.0, null, at));
+                // As the runner does: one usage row per model call (the viewer reads spend from these).
+                foreach (var step in s.Steps ?? [])
+                    await store.RecordUsageAsync(id, "solve", "m", step.InputTokens, step.OutputTokens, 0.001);
+                if (s.Steps is not { Count: > 0 })
+                    await store.RecordUsageAsync(id, "solve", run.Model, s.InputTokens, s.OutputTokens, s.CostUsd);
                 await store.CompleteSampleAsync(id, SampleStatusText.Parse(s.Status), s.Answer, s.Reasoning, s.Error,
                     new UsageTotals(s.InputTokens, s.OutputTokens, s.CostUsd, 1 + (s.Steps?.Count ?? 0)), 1.0);
+                if (s.Points is not null || s.GradeFailed)
+                    await store.RecordUsageAsync(id, "grade", "gpt-oss-20b", 100, 50, 0.001);
                 if (s.Points is not null || s.GradeFailed)
                     await store.SaveGradeAsync(new GradeRecord(id, "judge-1", "gpt-oss-20b",
                         s.GradeFailed ? GradeStatus.Failed : GradeStatus.Graded, s.GradeFailed ? null : s.Points, 7, null, s.Verdict,
