@@ -39,7 +39,7 @@ public static partial class FinalAnswerExtraction
             foreach (var after in AnswerStarts(text, m.Index + m.Length))
             {
                 var env = envs.FirstOrDefault(e => e.Start >= after && e.Start <= after + 2 && e.Content.Trim().Length > 0);
-                if (env.Content is not null) return new Found(env.Content, false, "final answer phrase");
+                if (env.Content is not null) return new Found(env.Content.Trim(), false, "final answer phrase");
                 if (!expr) continue;
                 var n = PlainNumberRe().Match(text, after);
                 if (n.Success && n.Index <= after + 2) return new Found(n.Value, true, "final answer phrase");
@@ -78,6 +78,8 @@ public static partial class FinalAnswerExtraction
     private static bool LooksLikeMaths(string text)
     {
         if (text.Length > 300) return false;
+        // Environment names and \text{…} contents are not prose; count a text group as one symbol.
+        text = LatexWordsRe().Replace(text, m => m.Value.StartsWith("\\begin", StringComparison.Ordinal) || m.Value.StartsWith("\\end", StringComparison.Ordinal) ? " " : " x ");
         var shortWords = new HashSet<string>(StringComparer.Ordinal);
         var i = 0;
         while (i < text.Length)
@@ -185,12 +187,12 @@ public static partial class FinalAnswerExtraction
     {
         var first = spans.Count - 1;
         while (first > 0 && IsConnective(text[spans[first - 1].End..spans[first].Start], extraWords)) first--;
-        if (first == spans.Count - 1) return spans[^1].Content;
+        if (first == spans.Count - 1) return spans[^1].Content.Trim();
         var sb = new StringBuilder();
         for (var k = first; k < spans.Count; k++)
         {
             if (sb.Length > 0) sb.Append(", ");
-            sb.Append(spans[k].Content);
+            sb.Append(spans[k].Content.Trim());
         }
         return sb.ToString();
     }
@@ -212,6 +214,9 @@ public static partial class FinalAnswerExtraction
 
     [GeneratedRegex(@"(?is)final\s+answer\s+is\s*:?\s*(.{1,400}?)\s*\.?\s*I\s+hope", RegexOptions.None, 500)]
     private static partial Regex FinalAnswerHopeRe();
+
+    [GeneratedRegex(@"\\(?:begin|end|text\w*|mathrm|operatorname)\s*\{[^{}]*\}", RegexOptions.None, 200)]
+    private static partial Regex LatexWordsRe();
 
     [GeneratedRegex(@"(?i)final\s+answer\b", RegexOptions.None, 500)]
     private static partial Regex FinalAnswerRe();

@@ -133,3 +133,12 @@ public class ProofGraderTests : IAsyncLifetime
         public AnswerEquivalence Check(string gold, string predicted) => result;
     }
 }
+
+public class SymbolicAnswerCheckerTests
+{
+    [Theory]
+    [InlineData("$\\frac{1}{2}$", "0.5", AnswerEquivalence.Equivalent)]
+    [InlineData("3", "4", AnswerEquivalence.Different)]
+    public void Decides_clear_cases_without_a_judge(string gold, string predicted, AnswerEquivalence expected) =>
+        new SymbolicAnswerChecker().Check(gold, predicted).Should().Be(expected);
+}
