@@ -106,6 +106,20 @@ public sealed class ViewerApp : IAsyncDisposable
             return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.") : Page(ProblemPageView.Render(page, markdown));
         });
 
+        app.MapGet("/compare/{problemId}", async (string problemId, HttpRequest request, CancellationToken ct) =>
+        {
+            string? a = request.Query["a"], b = request.Query["b"];
+            if (string.IsNullOrEmpty(a) || string.IsNullOrEmpty(b))
+                return Page(ComparePage.Refusal("Choose two runs to compare (parameters a and b)."), 400);
+            var pageA = await results.ProblemAsync(a, problemId, ct);
+            var pageB = await results.ProblemAsync(b, problemId, ct);
+            if (pageA is null || pageB is null)
+                return NotFound($"No problem '{problemId}' in run '{(pageA is null ? a : b)}'.");
+            if (pageA.Run.Benchmark != pageB.Run.Benchmark)
+                return Page(ComparePage.Refusal($"Runs {a} ({pageA.Run.Benchmark}) and {b} ({pageB.Run.Benchmark}) are on different benchmarks; only runs on the same benchmark can be compared."), 400);
+            return Page(ProblemPageView.RenderSideBySide(pageA, pageB, markdown));
+        });
+
         app.MapGet("/compare", async (HttpRequest request, CancellationToken ct) =>
         {
             string? a = request.Query["a"], b = request.Query["b"];

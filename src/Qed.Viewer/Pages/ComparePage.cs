@@ -28,7 +28,7 @@ internal static class ComparePage
             var delta = r.Delta;
             var cls = delta switch { > 0 => "better", < 0 => "worse", _ => "" };
             sb.Append("<tr>")
-              .Append($"<td>{E(r.ProblemId)}</td><td>{E(r.Level ?? "—")}</td><td>{E(r.Category ?? "—")}</td>")
+              .Append($"<td><a class=\"side-by-side-link\" href=\"/compare/{U(r.ProblemId)}?a={U(a.RunId)}&amp;b={U(b.RunId)}\">{E(r.ProblemId)}</a></td><td>{E(r.Level ?? "—")}</td><td>{E(r.Category ?? "—")}</td>")
               .Append($"<td class=\"num\"><a href=\"/runs/{U(a.RunId)}/problems/{U(r.ProblemId)}\">{E(Percent(r.ScoreA))}</a></td>")
               .Append($"<td class=\"num\"><a href=\"/runs/{U(b.RunId)}/problems/{U(r.ProblemId)}\">{E(Percent(r.ScoreB))}</a></td>")
               .Append($"<td class=\"num delta {cls}\">{(delta is { } d ? (d > 0 ? "+" : "") + E(Percent(d)) : "—")}</td>")

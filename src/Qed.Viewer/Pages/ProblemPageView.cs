@@ -36,13 +36,38 @@ internal static class ProblemPageView
         return Layout($"{problem.ProblemId} · {run.RunId}", sb.ToString());
     }
 
+    /// <summary>One problem as two runs answered it, their samples in two columns.</summary>
+    public static string RenderSideBySide(ProblemPage a, ProblemPage b, ProofMarkdown markdown)
+    {
+        var problem = a.Problem;
+        var sb = new StringBuilder();
+        sb.Append($"<p class=\"crumbs\"><a href=\"/\">leaderboard</a> › <a href=\"/compare?a={U(a.Run.RunId)}&amp;b={U(b.Run.RunId)}\">comparison</a> › {E(problem.ProblemId)}</p>");
+        sb.Append($"<h1>{E(problem.ProblemId)}</h1>");
+        sb.Append($"<section class=\"problem\"><h2>Problem</h2><div class=\"md statement\">{markdown.ToHtml(problem.Statement)}</div></section>");
+        Reference(sb, "Answer", "answer", problem.Answer, markdown, open: true);
+        Reference(sb, "Reference solution", "reference", problem.ReferenceSolution, markdown, open: false);
+        Reference(sb, "Grading guidelines", "guidelines", problem.Guidelines, markdown, open: false);
+        Reference(sb, "Marking scheme", "marking-scheme", problem.MarkingScheme, markdown, open: false);
+        sb.Append("<div class=\"side-by-side\">");
+        foreach (var (page, label) in new[] { (a, "A"), (b, "B") })
+        {
+            sb.Append($"<div class=\"column\" id=\"column-{label.ToLowerInvariant()}\"><h2>Run {label}: <a href=\"/runs/{U(page.Run.RunId)}/problems/{U(problem.ProblemId)}\">{E(page.Run.RunId)}</a></h2>");
+            sb.Append($"<p class=\"meta\">{E(page.Run.Model)}{(page.Run.Scaffold is { } sc ? " + " + E(sc) : "")}</p>");
+            if (page.Samples.Count == 0) sb.Append("<p class=\"empty\">No samples of this problem in this run.</p>");
+            foreach (var s in page.Samples) Sample(sb, s, markdown);
+            sb.Append("</div>");
+        }
+        sb.Append("</div>");
+        return Layout($"{problem.ProblemId} · {a.Run.RunId} vs {b.Run.RunId}", sb.ToString());
+    }
+
     private static void Reference(StringBuilder sb, string title, string cls, string? text, ProofMarkdown markdown, bool open)
     {
         if (string.IsNullOrWhiteSpace(text)) return;
         sb.Append($"<details class=\"reference {cls}\"{(open ? " open" : "")}><summary>{E(title)}</summary><div class=\"md\">{markdown.ToHtml(text)}</div></details>");
     }
 
-    private static void Sample(StringBuilder sb, SampleView s, ProofMarkdown markdown)
+    internal static void Sample(StringBuilder sb, SampleView s, ProofMarkdown markdown)
     {
         sb.Append($"<section class=\"sample status-{E(s.Status)}\" id=\"sample-{E(s.SampleId)}\">");
         sb.Append($"<h3>Sample {s.Index} <span class=\"status status-{E(s.Status)}\">{E(s.Status)}</span>");

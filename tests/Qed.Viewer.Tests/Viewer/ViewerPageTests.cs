@@ -191,6 +191,16 @@ public class ViewerPageTests(ViewerFixture fixture)
         (await first.InnerTextAsync()).Should().Contain("PB-Basic-001").And.Contain("+95.2%");
         await ScreenshotAsync(page, "compare");
 
+        // Each problem opens with both runs' proofs side by side.
+        await first.Locator("a.side-by-side-link").ClickAsync();
+        await page.WaitForSelectorAsync("html[data-math=ready]");
+        (await page.Locator("#column-a section.sample").CountAsync()).Should().Be(3);
+        (await page.Locator("#column-b section.sample").CountAsync()).Should().Be(3);
+        (await page.Locator("#column-a h2").InnerTextAsync()).Should().Contain("run-base");
+        (await page.Locator("#column-b h2").InnerTextAsync()).Should().Contain("run-nano");
+        (await page.Locator("#column-b .proof .katex").CountAsync()).Should().BeGreaterThan(0);
+        await ScreenshotAsync(page, "compare-problem");
+
         var refused = await fixture.Browser!.Context.NewPageAsync();
         var response = await refused.GotoAsync(new Uri(fixture.Address, "/compare?a=run-base&b=run-other").ToString());
         response!.Status.Should().Be(400);
