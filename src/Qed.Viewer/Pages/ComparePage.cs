@@ -11,7 +11,7 @@ internal static class ComparePage
     {
         var sb = new StringBuilder("<h1>Comparison</h1>");
         sb.Append("<table class=\"grid\" id=\"compare-summary\"><thead><tr><th></th><th>Run A</th><th>Run B</th></tr></thead><tbody>");
-        sb.Append($"<tr><th>Run</th><td><a href=\"/runs/{U(a.RunId)}\">{E(a.RunId)}</a></td><td><a href=\"/runs/{U(b.RunId)}\">{E(b.RunId)}</a></td></tr>");
+        sb.Append($"<tr><th>Run</th><td><a href=\"/runs/{U(a.RunId)}\">{Id(a.RunId)}</a></td><td><a href=\"/runs/{U(b.RunId)}\">{Id(b.RunId)}</a></td></tr>");
         sb.Append($"<tr><th>Model</th><td>{E(a.Model)}</td><td>{E(b.Model)}</td></tr>");
         sb.Append($"<tr><th>Scaffold</th><td>{E(a.Scaffold ?? "—")}</td><td>{E(b.Scaffold ?? "—")}</td></tr>");
         sb.Append($"<tr><th>Score</th><td class=\"score\">{E(PercentPm(a.Score, a.ScoreStd))}</td><td class=\"score\">{E(PercentPm(b.Score, b.ScoreStd))}</td></tr>");

@@ -28,7 +28,7 @@ internal static class LeaderboardPage
               .Append($"<td>{E(r.Benchmark)}</td><td>{E(r.Model)}</td><td>{E(r.Scaffold ?? "—")}</td>")
               .Append($"<td class=\"num score\">{E(PercentPm(r.ScoreMean, r.ScoreStd))}</td>")
               .Append($"<td class=\"num\">{r.Runs}</td>")
-              .Append($"<td>{string.Join(", ", r.RunIds.Select(id => $"<a href=\"/runs/{U(id)}\">{E(id)}</a>"))}</td>")
+              .Append($"<td>{string.Join(", ", r.RunIds.Select(id => $"<a href=\"/runs/{U(id)}\">{Id(id)}</a>"))}</td>")
               .Append($"<td class=\"num\">{E(Cost(r.CostUsd))}</td><td class=\"num\">{E(Tokens(r.Tokens))}</td>")
               .Append("</tr>");
         }
@@ -44,7 +44,7 @@ internal static class LeaderboardPage
         foreach (var run in runs.OrderBy(r => r.Benchmark, StringComparer.Ordinal).ThenBy(r => r.StartedAt))
         {
             sb.Append("<tr>")
-              .Append($"<td><a href=\"/runs/{U(run.RunId)}\">{E(run.RunId)}</a></td>")
+              .Append($"<td><a href=\"/runs/{U(run.RunId)}\">{Id(run.RunId)}</a></td>")
               .Append($"<td>{E(run.Model)}</td><td>{E(run.Benchmark)}</td><td>{E(run.Scaffold ?? "—")}</td>")
               .Append($"<td>{E(run.StartedAt?.ToString("yyyy-MM-dd HH:mm") ?? "—")}</td>")
               .Append($"<td class=\"num\">{run.Samples}</td><td class=\"num\">{run.Graded}</td>")
@@ -59,7 +59,7 @@ internal static class LeaderboardPage
         {
             sb.Append($"<label>Run {name.ToUpperInvariant()} <select name=\"{name}\">");
             foreach (var run in runs)
-                sb.Append($"<option value=\"{E(run.RunId)}\">{E(run.RunId)} — {E(RunLabel(run))}</option>");
+                sb.Append($"<option value=\"{E(run.RunId)}\">{E(run.RunId.Length > 16 ? run.RunId[..12] + "…" : run.RunId)} — {E(RunLabel(run))}</option>");
             sb.Append("</select></label> ");
         }
         sb.Append("<button type=\"submit\">Compare</button></form>");

@@ -15,7 +15,7 @@ internal static class ProblemPageView
     {
         var (run, problem, samples) = (page.Run, page.Problem, page.Samples);
         var sb = new StringBuilder();
-        sb.Append($"<p class=\"crumbs\"><a href=\"/\">leaderboard</a> › <a href=\"/runs/{U(run.RunId)}\">run {E(run.RunId)}</a> › {E(problem.ProblemId)}</p>");
+        sb.Append($"<p class=\"crumbs\"><a href=\"/\">leaderboard</a> › <a href=\"/runs/{U(run.RunId)}\">run {Id(run.RunId)}</a> › {E(problem.ProblemId)}</p>");
         sb.Append($"<h1>{E(problem.ProblemId)}</h1>");
         sb.Append($"<p class=\"meta\">{E(problem.Benchmark)}");
         if (problem.Level is { } level) sb.Append($" · level {E(level)}");
@@ -51,7 +51,7 @@ internal static class ProblemPageView
         sb.Append("<div class=\"side-by-side\">");
         foreach (var (page, label) in new[] { (a, "A"), (b, "B") })
         {
-            sb.Append($"<div class=\"column\" id=\"column-{label.ToLowerInvariant()}\"><h2>Run {label}: <a href=\"/runs/{U(page.Run.RunId)}/problems/{U(problem.ProblemId)}\">{E(page.Run.RunId)}</a></h2>");
+            sb.Append($"<div class=\"column\" id=\"column-{label.ToLowerInvariant()}\"><h2>Run {label}: <a href=\"/runs/{U(page.Run.RunId)}/problems/{U(problem.ProblemId)}\">{Id(page.Run.RunId)}</a></h2>");
             sb.Append($"<p class=\"meta\">{E(page.Run.Model)}{(page.Run.Scaffold is { } sc ? " + " + E(sc) : "")}</p>");
             if (page.Samples.Count == 0) sb.Append("<p class=\"empty\">No samples of this problem in this run.</p>");
             foreach (var s in page.Samples) Sample(sb, s, markdown);

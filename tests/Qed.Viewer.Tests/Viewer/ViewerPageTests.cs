@@ -28,6 +28,17 @@ public class ViewerPageTests(ViewerFixture fixture)
         (await nano.InnerTextAsync()).Should().Contain("qed-nano").And.Contain("imo-proofbench");
         (await page.Locator("#runs tbody tr").CountAsync()).Should().Be(5);
         await ScreenshotAsync(page, "leaderboard");
+
+        // Content-hash run ids are shortened for reading; links and hover keep the whole id.
+        var hashLink = page.Locator($"#runs a[href='/runs/{SeedData.HashRunId}']");
+        (await hashLink.InnerTextAsync()).Should().Be(SeedData.HashRunId[..12] + "…");
+        (await hashLink.Locator("span.id").GetAttributeAsync("title")).Should().Be(SeedData.HashRunId);
+        await hashLink.ClickAsync();
+        var slashLink = page.Locator("a.problem-link", new() { HasText = SeedData.SlashProblemId });
+        (await slashLink.GetAttributeAsync("href")).Should().EndWith("/problems/ISL-2023%2FA1");
+        await slashLink.ClickAsync();
+        (await page.Locator("h1").InnerTextAsync()).Should().Be(SeedData.SlashProblemId);
+        (await page.Locator(".statement").InnerTextAsync()).Should().Contain("irrational");
         await page.CloseAsync();
     }
 
@@ -202,7 +213,7 @@ public class ViewerPageTests(ViewerFixture fixture)
         await ScreenshotAsync(page, "compare-problem");
 
         var refused = await fixture.Browser!.Context.NewPageAsync();
-        var response = await refused.GotoAsync(new Uri(fixture.Address, "/compare?a=run-base&b=run-other").ToString());
+        var response = await refused.GotoAsync(new Uri(fixture.Address, $"/compare?a=run-base&b={SeedData.HashRunId}").ToString());
         response!.Status.Should().Be(400);
         (await refused.Locator("#compare-error").InnerTextAsync()).Should().Contain("different benchmarks");
         await page.CloseAsync();
