@@ -108,6 +108,16 @@ public sealed class ViewerApp : IAsyncDisposable
             return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.") : Page(ProblemPageView.Render(page, markdown));
         });
 
+        app.MapGet("/runs/{runId}/steps", async (string runId, HttpRequest request, CancellationToken ct) =>
+        {
+            string? sample = request.Query["sample"], key = request.Query["key"];
+            if (string.IsNullOrEmpty(sample) || string.IsNullOrEmpty(key)) return Results.BadRequest("parameters sample and key are required");
+            var messages = await results.StepMessagesAsync(Slash(runId), sample, key, ct);
+            return messages is null
+                ? NotFound($"No step '{key}' of sample '{sample}' in run '{runId}'.")
+                : Results.Content(ProblemPageView.StepMessages(messages, markdown), "text/html; charset=utf-8", System.Text.Encoding.UTF8);
+        });
+
         app.MapGet("/compare/{problemId}", async (string problemId, HttpRequest request, CancellationToken ct) =>
         {
             problemId = Slash(problemId);

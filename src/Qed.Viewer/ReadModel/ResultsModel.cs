@@ -62,8 +62,9 @@ public sealed record GradeView(string Status, double? Points, double MaxPoints, 
 
 public sealed record MessageView(string Role, string Text);
 
-/// <summary>One step of a scaffold (generate, verify, refine, summarise…) with the messages it exchanged.</summary>
-public sealed record StepView(int Index, string Name, string? Status, IReadOnlyList<MessageView> Messages, UsageView Usage);
+/// <summary>One step of a scaffold (generate, verify, refine, summarise…): what it was and what it spent. Its messages
+/// (prompts and reply, often tens of kilobytes each) are fetched on demand through <see cref="IRunResults.StepMessagesAsync"/>.</summary>
+public sealed record StepView(int Index, string Key, string Name, string? Status, UsageView Usage);
 
 /// <summary>One sample (attempt) at a problem, with its grade and, for scaffold runs, its steps.</summary>
 /// <param name="Text">the answer (proof) the solver returned.</param>

@@ -204,22 +204,26 @@ public sealed class RunStoreResults : IRunResults
     private static async Task<IReadOnlyList<StepView>> StepsAsync(SqliteConnection db, string sampleId, CancellationToken ct)
     {
         var steps = await ReadAsync(db, """
-            SELECT step_key, name, role, model, messages, answer, reasoning, truncated, finish_reason,
-              input_tokens, output_tokens, cost_usd FROM steps WHERE sample_id = $s ORDER BY rowid
-            """, r => (Key: r.GetString(0), Name: r.GetString(1), Role: r.GetString(2), Model: r.GetString(3), Messages: r.GetString(4),
-                Answer: r.GetString(5), Reasoning: Opt(r, 6), Truncated: r.GetInt32(7) != 0, Finish: Opt(r, 8),
-                Usage: new UsageView(r.GetInt64(9), r.GetInt64(10), (decimal)r.GetDouble(11))), ct, ("$s", sampleId));
-        var list = new List<StepView>();
-        for (var i = 0; i < steps.Count; i++)
-        {
-            var s = steps[i];
-            var messages = StepMessages.Parse(s.Messages).ToList();
-            if (!string.IsNullOrEmpty(s.Reasoning)) messages.Add(new MessageView("reasoning", s.Reasoning));
-            messages.Add(new MessageView("assistant", s.Answer));
-            var status = s.Truncated ? "truncated" : s.Finish;
-            list.Add(new StepView(i + 1, $"{s.Name} ({s.Role}, {s.Model})", status, messages, s.Usage));
-        }
-        return list;
+            SELECT step_key, name, role, model, truncated, finish_reason, input_tokens, output_tokens, cost_usd
+            FROM steps WHERE sample_id = $s ORDER BY rowid
+            """, r => (Key: r.GetString(0), Name: r.GetString(1), Role: r.GetString(2), Model: r.GetString(3), Truncated: r.GetInt32(4) != 0,
+                Finish: Opt(r, 5), Usage: new UsageView(r.GetInt64(6), r.GetInt64(7), (decimal)r.GetDouble(8))), ct, ("$s", sampleId));
+        return steps.Select((s, i) => new StepView(i + 1, s.Key, $"{s.Name} ({s.Role}, {s.Model})", s.Truncated ? "truncated" : s.Finish, s.Usage)).ToList();
+    }
+
+    public async Task<IReadOnlyList<MessageView>?> StepMessagesAsync(string runId, string sampleId, string stepKey, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        var steps = await ReadAsync(db, """
+            SELECT st.messages, st.reasoning, st.answer FROM steps st JOIN samples s ON s.sample_id = st.sample_id
+            WHERE s.run_id = $run AND st.sample_id = $s AND st.step_key = $k
+            """, r => (Messages: r.GetString(0), Reasoning: Opt(r, 1), Answer: r.GetString(2)), ct, ("$run", runId), ("$s", sampleId), ("$k", stepKey));
+        if (steps.Count == 0) return null;
+        var step = steps[0];
+        var messages = StepMessages.Parse(step.Messages).ToList();
+        if (!string.IsNullOrEmpty(step.Reasoning)) messages.Add(new MessageView("reasoning", step.Reasoning));
+        messages.Add(new MessageView("assistant", step.Answer));
+        return messages;
     }
 
     public async Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct)

@@ -146,10 +146,18 @@ public class ViewerPageTests(ViewerFixture fixture)
         await timeline.Locator("summary").First.ClickAsync();
         var step2 = timeline.Locator("li.step").Nth(1);
         (await step2.Locator("summary").InnerTextAsync()).Should().Contain("summarize").And.Contain("21k in · 800 out");
+        (await step2.Locator(".message").CountAsync()).Should().Be(0, "a step's messages are fetched only when it is opened");
         await step2.Locator("summary").ClickAsync();
+        await step2.Locator("details[data-loaded='1']").WaitForAsync();
         (await step2.Locator(".message.role-user").InnerTextAsync()).Should().Contain("Summarise the attempt.");
         (await step2.Locator(".message.role-assistant .katex").CountAsync()).Should().Be(1);
         await ScreenshotAsync(page, "scaffold-steps");
+
+        // The fragment endpoint only answers for a step of the run named in the path.
+        var src = await step2.Locator("details").GetAttributeAsync("data-step-src");
+        src.Should().StartWith("/runs/run-rc/steps?sample=");
+        var other = await page.APIRequest.GetAsync(new Uri(fixture.Address, src!.Replace("/runs/run-rc/", "/runs/run-base/")).ToString());
+        other.Status.Should().Be(404);
         await page.CloseAsync();
     }
 
