@@ -40,11 +40,10 @@ public static class SeededStore
                 var k = 0;
                 foreach (var step in s.Steps ?? [])
                 {
-                    writes.Add(store.SaveStepAsync(new StepRecord(id, $"step-{k++}", step.Name, step.Role, "m",
+                    // As SolverContext does: the step and its usage row together (the viewer reads spend from usage rows).
+                    writes.Add(store.SaveStepWithUsageAsync(new StepRecord(id, $"step-{k++}", step.Name, step.Role, "m",
                         SolverContext.MessagesJson([new ChatMessage(ChatRole.User, step.Prompt)]), step.Answer, null, false, "stop",
-                        step.InputTokens, step.OutputTokens, 0.001, 1.0, null, at)));
-                    // As the runner does: one usage row per model call (the viewer reads spend from these).
-                    writes.Add(store.RecordUsageAsync(id, "solve", "m", step.InputTokens, step.OutputTokens, 0.001));
+                        step.InputTokens, step.OutputTokens, 0.001, 1.0, null, at), "solve"));
                 }
                 if (s.Steps is not { Count: > 0 })
                     writes.Add(store.RecordUsageAsync(id, "solve", run.Model, s.InputTokens, s.OutputTokens, s.CostUsd));
@@ -52,8 +51,7 @@ public static class SeededStore
                     new UsageTotals(s.InputTokens, s.OutputTokens, s.CostUsd, 1 + (s.Steps?.Count ?? 0)), 1.0));
                 if (s.Points is not null || s.GradeFailed)
                 {
-                    writes.Add(store.RecordUsageAsync(id, "grade", "gpt-oss-20b", 100, 50, 0.001));
-                    writes.Add(store.SaveGradeAsync(new GradeRecord(id, "judge-1", "gpt-oss-20b",
+                    writes.Add(store.SaveGradeWithUsageAsync(new GradeRecord(id, "judge-1", "gpt-oss-20b",
                         s.GradeFailed ? GradeStatus.Failed : GradeStatus.Graded, s.GradeFailed ? null : s.Points, 7, null, s.Verdict,
                         "judge", null, new UsageTotals(100, 50, 0.001, 1), s.GradeFailed ? "judge reply had no points tag" : null, at)));
                 }
