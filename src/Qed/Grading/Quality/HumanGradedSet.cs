@@ -95,35 +95,35 @@ public sealed record HumanGradedSet(string Name, HumanGradedLayout Layout, Gradi
 
     private static HumanGradedProof ImoGradingBench(DataRow row)
     {
-        var points = row.Number("Points") is { } p
+        var points = !string.IsNullOrWhiteSpace(row.Text("Points")) && row.Number("Points") is { } p
             ? CheckPoints(row, "Points", p)
             : row.Text("Reward") is { } reward
                 ? Agreement.PointsOfClass(reward) ?? throw new QedException($"{row.Where}: field 'Reward': '{reward}' is not one of Incorrect, Partial, Almost, Correct")
                 : throw new QedException($"{row.Where}: field 'Points' is missing (and no 'Reward' class)");
         if (points is not (0 or 1 or 6 or 7))
             throw new QedException($"{row.Where}: field 'Points': {points} is not an IMO-GradingBench score (0, 1, 6 or 7)");
-        var problemId = row.RequireText("Problem ID");
-        var problem = new Problem(problemId, row.RequireText("Problem"), ReferenceSolution: row.Text("Solution"),
+        var problemId = Required(row, "Problem ID");
+        var problem = new Problem(problemId, Required(row, "Problem"), ReferenceSolution: row.Text("Solution"),
             Guidelines: row.Text("Grading guidelines"), Benchmark: "IMO-GradingBench");
-        return new HumanGradedProof(row.RequireText("Grading ID"), problem, row.RequireText("Response"), points, row.Where);
+        return new HumanGradedProof(Required(row, "Grading ID"), problem, Required(row, "Response"), points, row.Where);
     }
 
     private static HumanGradedProof ProofBench(DataRow row)
     {
-        var statement = row.RequireText("problem");
-        var response = row.RequireText("model_solution");
+        var statement = Required(row, "problem");
+        var response = Required(row, "model_solution");
         var rating = row.Number("expert_rating") ?? throw new QedException($"{row.Where}: field 'expert_rating' is missing or null");
         var problemId = row.FirstText("problem_id", "id") ?? "p-" + Hashing.Sha256Hex(statement)[..12];
         var problem = new Problem(problemId, statement, ReferenceSolution: row.Text("reference_solution"),
-            MarkingScheme: row.RequireText("marking_scheme"), Benchmark: "ProofBench");
+            MarkingScheme: Required(row, "marking_scheme"), Benchmark: "ProofBench");
         var itemId = Hashing.Sha256Hex("proofbench", statement, response)[..16];
         return new HumanGradedProof(itemId, problem, response, CheckPoints(row, "expert_rating", rating), row.Where);
     }
 
     private static IEnumerable<HumanGradedProof> MathArena(DataRow row)
     {
-        var statement = row.RequireText("problem");
-        var idx = row.RequireText("idx");
+        var statement = Required(row, "problem");
+        var idx = Required(row, "idx");
         var messages = row.Fields["messages"] as JsonArray ?? throw new QedException($"{row.Where}: field 'messages': expected a list (one conversation per run)");
         var judgments = row.Fields["judgment"] as JsonArray ?? throw new QedException($"{row.Where}: field 'judgment': expected a list (one entry per run)");
         if (judgments.Count != messages.Count)
@@ -177,6 +177,10 @@ public sealed record HumanGradedSet(string Name, HumanGradedLayout Layout, Gradi
             text.Append(CultureInfo.InvariantCulture, $"- ({step["points"]?.ToJsonString() ?? "?"} points) {step["title"]?.GetValue<string>()}: {step["desc"]?.GetValue<string>()}\n");
         return text.ToString().TrimEnd();
     }
+
+    /// <summary>A text field that must be present and not blank (CSV has no null: an empty cell counts as missing).</summary>
+    private static string Required(DataRow row, string field) =>
+        row.Text(field) is { } t && !string.IsNullOrWhiteSpace(t) ? t : throw new QedException($"{row.Where}: field '{field}' is missing or empty");
 
     private static double CheckPoints(DataRow row, string field, double points) =>
         points is >= 0 and <= ProofGrader.MaxPoints && !double.IsNaN(points)
