@@ -31,7 +31,8 @@ public sealed class GraderBench(RunStore store, JudgePanel panel)
         foreach (var proof in set.Proofs)
             for (var run = 0; run < runs; run++)
             {
-                var sampleId = Llm.Hashing.Sha256Hex("grader-bench", runId, proof.ItemId, run.ToString());
+                // The response is part of the identity: an edited response is a new sample, never judged by an old grade.
+                var sampleId = Llm.Hashing.Sha256Hex("grader-bench", runId, proof.ItemId, Llm.Hashing.Sha256Hex(proof.Response), run.ToString());
                 if (!stored.TryGetValue(sampleId, out var s) || s.Status != SampleStatus.Ok)
                 {
                     await store.AddSampleAsync(sampleId, runId, proof.Problem, run, cancellationToken);

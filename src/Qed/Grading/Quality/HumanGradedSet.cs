@@ -20,7 +20,7 @@ public enum HumanGradedLayout { ImoGradingBench, ProofBench, MathArena }
 public sealed record HumanGradedSet(string Name, HumanGradedLayout Layout, GradingMode Mode, IReadOnlyList<HumanGradedProof> Proofs)
 {
     /// <summary>Identity of the set's content (not its path): the run store keys grader-bench runs by it.</summary>
-    public string ContentHash() => Hashing.Sha256Hex(Layout.ToString(), string.Join("\n", Proofs.Select(p => p.ItemId)));
+    public string ContentHash() => Hashing.Sha256Hex(Layout.ToString(), string.Join("\n", Proofs.Select(p => p.ItemId + "\t" + Hashing.Sha256Hex(p.Response))));
 
     /// <summary>
     /// Reads a human-graded set, telling the layout from its fields:
