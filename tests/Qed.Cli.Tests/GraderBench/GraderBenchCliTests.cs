@@ -119,6 +119,12 @@ public partial class GraderBenchCliTests : IAsyncLifetime
         json["mae"]!.GetValue<double>().Should().BeApproximately((0 + 0.5) / 2, 1e-12);
         json["layout"]!.GetValue<string>().Should().Be("MathArena");
         _server.Requests.Should().OnlyContain(r => r.LastUserMessage!.StartsWith("MY PROMPT.") && !r.LastUserMessage.Contains("a note"));
+
+        // without --json: a table, from the stored grades
+        var table = await QedProcess.RunAsync(_dir.Path, null, Limit, "grader-bench", "--data", Fixture("matharena"), "--judge", Judge("lenient"), "--prompt", prompt, "--db", "m.db");
+        table.ExitCode.Should().Be(0, table.StdErr);
+        table.StdOut.Should().Contain("MAE (0-7)         0.250").And.Contain("0 graded now").And.Contain("Incorrect");
+        _server.RequestCount.Should().Be(2);
     }
 
     [Fact]
