@@ -17,7 +17,12 @@ public static class QedProcess
         {
             var beside = Path.Combine(AppContext.BaseDirectory, "qed.dll");
             if (File.Exists(beside)) return beside;
-            throw new InvalidOperationException($"qed.dll not found beside the tests ({AppContext.BaseDirectory}); reference src/Qed.Cli");
+            // The build drops qed.dll beside Qed.dll (names differing only in case); use the CLI's own output,
+            // same configuration as the tests.
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+            var own = Path.Combine(RepoPaths.Root, "src", "Qed.Cli", "bin", configuration, "net10.0", "qed.dll");
+            if (File.Exists(own)) return own;
+            throw new InvalidOperationException($"qed.dll not found beside the tests ({AppContext.BaseDirectory}) nor at {own}; reference src/Qed.Cli");
         }
     }
 

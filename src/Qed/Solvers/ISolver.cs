@@ -10,6 +10,11 @@ namespace Qed.Solvers;
 public interface ISolver
 {
     string Name { get; }
+
+    /// <summary>Content hash of the prompt texts (and fixed settings) the solver uses; part of the run identity,
+    /// so editing a prompt starts a new run instead of mixing old and new replies.</summary>
+    string PromptsHash => "";
+
     Task<SolveResult> SolveAsync(Problem problem, SolverContext context, CancellationToken cancellationToken);
 }
 

@@ -14,6 +14,7 @@ public sealed class SingleCallSolver(PromptTemplate prompt) : ISolver
         new(prompts.Get("Solvers", mode == GradingMode.Answer ? "answer" : "proof"));
 
     public PromptTemplate Prompt => prompt;
+    public string PromptsHash => prompt.ContentHash();
 
     public async Task<SolveResult> SolveAsync(Problem problem, SolverContext context, CancellationToken cancellationToken)
     {

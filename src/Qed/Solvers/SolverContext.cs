@@ -72,7 +72,7 @@ public sealed class SolverContext
     {
         var model = ModelFor(role);
         var messagesJson = MessagesJson(messages);
-        var key = Hashing.Sha256Hex("step", stepName, role, model.Config.ContentHash(), messagesJson, OptionsJson(options));
+        var key = Hashing.Sha256Hex("step", stepName, role, model.ConfigHash, messagesJson, OptionsJson(options));
 
         var stored = await _store.FindStepAsync(SampleId, key, cancellationToken).ConfigureAwait(false);
         if (stored is not null)

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Qed.Benchmarks;
+
+namespace Qed.Training.Rl;
+
+/// <summary>A grader's verdict on one answer: points out of the maximum, or why there are none.</summary>
+/// <param name="Points">null when the grade could not be obtained (see <paramref name="Failure"/>)</param>
+public sealed record RewardGrade(double? Points, string? Failure = null)
+{
+    public static RewardGrade Of(double points) => new(points);
+    public static RewardGrade Failed(string reason) => new(null, reason);
+}
+
+/// <summary>Grades the answer part of a rollout (the text after the last end-of-thinking marker) for a problem.
+/// The same component grades evaluation runs; here its points become the reward.</summary>
+public interface IRewardGrader
+{
+    /// <summary>Whether grading calls a model (then latency and failures are judge metrics).</summary>
+    bool CallsModel { get; }
+
+    Task<RewardGrade> GradeAsync(Problem problem, string answer, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Rule-based grader for toy tasks: full points when the first integer in the answer equals the problem's short
+/// answer, else 0. A reply without any integer scores 0 (a well-defined verdict, not a failure).
+/// </summary>
+public sealed partial class FirstIntegerGrader(double maxPoints = 7) : IRewardGrader
+{
+    [GeneratedRegex(@"-?\d+")]
+    private static partial Regex Integer();
+
+    public bool CallsModel => false;
+
+    public Task<RewardGrade> GradeAsync(Problem problem, string answer, CancellationToken cancellationToken)
+    {
+        if (problem.ShortAnswer is null) return Task.FromResult(RewardGrade.Failed($"problem {problem.Id} has no answer to compare with"));
+        var m = Integer().Match(answer);
+        return Task.FromResult(RewardGrade.Of(m.Success && m.Value == problem.ShortAnswer.Trim() ? maxPoints : 0));
+    }
+}
+
+/// <summary>What one rollout earned, with the facts the metrics need.</summary>
+/// <param name="Reward">points / max in [0, 1]; null when the rollout is left out of the loss (a skipped grading failure)</param>
+/// <param name="ClosedThinking">whether the completion closed its thinking (else reward 0, no grader call)</param>
+/// <param name="Failure">the grading failure, when there was one</param>
+public sealed record RolloutReward(double? Reward, bool ClosedThinking, bool Graded, string? Failure, TimeSpan Latency);
+
+/// <summary>
+/// The recipe's reward: completion → text after the last end-of-thinking marker → grader → points / max.
+/// A completion that never closes its thinking earns 0 without a grader call (when required). A grading failure
+/// is counted and, by the configured policy, skipped (left out of the loss), scored 0, or raised.
+/// </summary>
+public sealed class RewardFunction(IRewardGrader grader, double maxPoints, string thinkEnd, bool requireClosedThinking, GradeFailurePolicy onFailure)
+{
+    public async Task<RolloutReward> ScoreAsync(Problem problem, string completion, CancellationToken cancellationToken)
+    {
+        int cut = completion.LastIndexOf(thinkEnd, StringComparison.Ordinal);
+        bool closed = cut >= 0;
+        if (!closed && requireClosedThinking) return new RolloutReward(0, false, false, null, TimeSpan.Zero);
+        var answer = closed ? completion[(cut + thinkEnd.Length)..] : completion;
+        var clock = Stopwatch.StartNew();
+        RewardGrade grade;
+        try { grade = await grader.GradeAsync(problem, answer, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            grade = RewardGrade.Failed($"{e.GetType().Name}: {e.Message}");
+        }
+        var latency = clock.Elapsed;
+        if (grade.Points is { } points)
+            return new RolloutReward(Math.Clamp(points / maxPoints, 0, 1), closed, true, null, latency);
+        return onFailure switch
+        {
+            GradeFailurePolicy.Zero => new RolloutReward(0, closed, true, grade.Failure, latency),
+            GradeFailurePolicy.Skip => new RolloutReward(null, closed, true, grade.Failure, latency),
+            _ => throw new QedException($"grading problem {problem.Id} failed: {grade.Failure} (on_grade_failure: error)"),
+        };
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using Qed.Benchmarks;
+using Qed.Llm;
+using Qed.Runs;
+
+namespace Qed.Grading;
+
+/// <summary>First stage of answer grading: a symbolic equivalence check (Qed.Answers plugs in here).</summary>
+public enum AnswerEquivalence { Equivalent, Different, Undecided }
+
+/// <summary>The seam for a rule-based answer checker; the LLM judge runs only when it says Undecided.</summary>
+public interface IAnswerChecker
+{
+    string Name { get; }
+    AnswerEquivalence Check(string gold, string predicted);
+}
+
+/// <summary>The result of grading one reply. <see cref="Points"/> is null unless <see cref="Status"/> is graded.</summary>
+/// <param name="DecidedBy">the stage that decided: <c>judge</c>, <c>no-answer</c>, or the answer checker's name.</param>
+public sealed record GradeOutcome(string Status, double? Points, int MaxPoints, string? Desc, string? JudgeReply,
+    string DecidedBy, UsageTotals Usage, string? Error)
+{
+    public bool IsGraded => Status == GradeStatus.Graded;
+    /// <summary>Points / 7, the RL reward; null when not graded.</summary>
+    public double? Reward => Points / MaxPoints;
+}
+
+public sealed record GraderOptions
+{
+    /// <summary>Judge calls per reply when the verdict cannot be read (endpoint retries are the pipeline's).</summary>
+    public int MaxAttempts { get; init; } = 3;
+}
+
+/// <summary>
+/// Grades one reply to one problem with an LLM judge: proof mode (IMO-ProofBench: reference solution and
+/// guidelines; points in {0,1,6,7}), marking-scheme mode (ProofBench: 0–7) and answer mode (last
+/// <c>\boxed{}</c> against the short answer; an <see cref="IAnswerChecker"/> first when one is plugged in).
+/// The judge sees only the final proof with self-evaluation removed. An unreadable verdict is asked again,
+/// then reported as <c>grade_failed</c> — never as 0 points. Used by evaluation and as the RL reward.
+/// </summary>
+public sealed class ProofGrader
+{
+    public const int MaxPoints = 7;
+    private readonly ModelClient _judge;
+    private readonly PromptLibrary _prompts;
+    private readonly GraderOptions _options;
+    private readonly IAnswerChecker? _checker;
+
+    public ProofGrader(ModelClient judge, PromptLibrary? prompts = null, GraderOptions? options = null, IAnswerChecker? answerChecker = null)
+    {
+        _judge = judge;
+        _prompts = prompts ?? new PromptLibrary();
+        _options = options ?? new GraderOptions();
+        _checker = answerChecker;
+    }
+
+    public string JudgeName => _judge.Config.Name;
+
+    public PromptTemplate PromptFor(GradingMode mode) => _prompts.Get("Grading", mode switch
+    {
+        GradingMode.Proof => "proof",
+        GradingMode.MarkingScheme => "marking-scheme",
+        _ => "answer",
+    });
+
+    /// <summary>Identity of this judge for a mode: judge config and prompt content (not paths).</summary>
+    public string JudgeId(GradingMode mode) =>
+        Hashing.Sha256Hex("judge", mode.ToString(), _judge.Config.ContentHash(), PromptFor(mode).ContentHash(), _checker?.Name);
+
+    public async Task<GradeOutcome> GradeAsync(Problem problem, string reply, GradingMode mode, CancellationToken cancellationToken)
+    {
+        var proof = ProofText.ForJudge(reply);
+        if (mode == GradingMode.Answer) return await GradeAnswerAsync(problem, proof, cancellationToken);
+        if (proof.Length == 0)
+            return new GradeOutcome(GradeStatus.Graded, 0, MaxPoints, "no proof was written", null, "no-answer", UsageTotals.Zero, null);
+
+        var prompt = PromptFor(mode).Render(new Dictionary<string, string?>
+        {
+            ["problem"] = problem.Statement,
+            ["reference_solution"] = problem.ReferenceSolution ?? "(none given)",
+            ["guidelines"] = problem.Guidelines ?? "(none given)",
+            ["marking_scheme"] = problem.MarkingScheme ?? problem.Guidelines ?? "(none given)",
+            ["proof"] = proof,
+        });
+        var allowed = mode == GradingMode.Proof ? Verdicts.ProofBenchPoints : Verdicts.ZeroToSeven;
+        return await AskAsync(prompt, text =>
+        {
+            var v = Verdicts.ParsePoints(text, allowed);
+            return (v.Points, v.Unparsable);
+        }, cancellationToken);
+    }
+
+    private async Task<GradeOutcome> GradeAnswerAsync(Problem problem, string reply, CancellationToken ct)
+    {
+        var gold = problem.ShortAnswer ?? throw new QedException($"problem {problem.Id} has no short answer to grade against");
+        var predicted = ProofText.LastBoxed(reply);
+        if (predicted is null)
+            return new GradeOutcome(GradeStatus.Graded, 0, MaxPoints, "no \\boxed{} final answer", null, "no-answer", UsageTotals.Zero, null);
+        if (_checker is not null)
+        {
+            var check = _checker.Check(gold, predicted);
+            if (check != AnswerEquivalence.Undecided)
+                return new GradeOutcome(GradeStatus.Graded, check == AnswerEquivalence.Equivalent ? MaxPoints : 0, MaxPoints,
+                    $"{_checker.Name}: {check} (predicted {predicted})", null, _checker.Name, UsageTotals.Zero, null);
+        }
+        var prompt = PromptFor(GradingMode.Answer).Render(new Dictionary<string, string?>
+        {
+            ["problem"] = problem.Statement,
+            ["gold_answer"] = gold,
+            ["predicted_answer"] = predicted,
+        });
+        return await AskAsync(prompt, text => Verdicts.ParseAnswerVerdict(text) switch
+        {
+            AnswerJudgement.Correct => (MaxPoints, null),
+            AnswerJudgement.Incorrect => (0, null),
+            _ => ((int?)null, "no <verdict>Correct|Incorrect</verdict> tag"),
+        }, ct);
+    }
+
+    private async Task<GradeOutcome> AskAsync(string prompt, Func<string, (int? Points, string? Problem)> parse, CancellationToken ct)
+    {
+        var usage = UsageTotals.Zero;
+        string? lastReply = null, lastProblem = null;
+        for (var attempt = 1; attempt <= _options.MaxAttempts; attempt++)
+        {
+            ChatResponse response;
+            try
+            {
+                response = await _judge.Chat.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], null, ct);
+            }
+            catch (ChatEndpointException e)
+            {
+                return new GradeOutcome(GradeStatus.Failed, null, MaxPoints, null, lastReply, "judge", usage, e.Message);
+            }
+            usage = usage.Add(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0, response.CostUsd());
+            lastReply = response.AnswerText();
+            var (points, problem) = parse(lastReply);
+            if (points is { } p)
+                return new GradeOutcome(GradeStatus.Graded, p, MaxPoints, lastReply, lastReply, "judge", usage, null);
+            lastProblem = response.IsTruncated() ? "judge reply truncated" : problem;
+        }
+        return new GradeOutcome(GradeStatus.Failed, null, MaxPoints, null, lastReply, "judge", usage,
+            $"unparsable verdict after {_options.MaxAttempts} attempts: {lastProblem}");
+    }
+
+    /// <summary>Grade details in the original export's shape: <c>[{"points": N, "desc": "..."}]</c>.</summary>
+    public static string DetailsJson(GradeOutcome g) =>
+        new JsonArray(new JsonObject { ["points"] = g.Points, ["desc"] = g.Desc }).ToJsonString();
+}
