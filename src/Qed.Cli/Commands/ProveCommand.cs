@@ -43,7 +43,7 @@ internal static class ProveCommand
                 Warn = m => Console.Error.WriteLine("warning: " + m),
             }, LocalModels());
             var registry = new ScaffoldRegistry();
-            var prompts = new PromptLibrary();
+            var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
             var resolved = await registry.ResolveAsync(parse.GetValue(scaffold), GradingMode.Proof, prompts, factory, ct);
             var modelClient = await OpenModelAsync(factory, parse.GetValue(model), ct);
             await using var store = await RunStore.OpenAsync(parse.GetValue(db)!, ct);
