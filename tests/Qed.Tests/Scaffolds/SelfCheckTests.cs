@@ -73,4 +73,14 @@ public class SelfCheckTests
         var outcome = await bench.SolveAsync(bench.WriteScaffold(Params + "return_if_not_found: false\n"));
         outcome.Sample.Answer.Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task A_budget_hands_in_the_current_solution()
+    {
+        await using var bench = await ScaffoldBench.StartAsync(Script(_ => false));
+        var outcome = await bench.SolveAsync(bench.WriteScaffold(Params + "budget:\n  max_calls: 5\n"));
+        bench.Server.RequestCount.Should().Be(5); // generate, improve, verify, classify, correct
+        outcome.Sample.Status.Should().Be(SampleStatus.BudgetExhausted);
+        outcome.Sample.Answer.Should().Contain("solution-3");
+    }
 }

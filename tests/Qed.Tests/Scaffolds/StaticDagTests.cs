@@ -77,4 +77,16 @@ public class StaticDagTests
         await bench.SolveAsync(bench.WriteScaffold(Params.Replace("max_concurrent_calls: 4", "max_concurrent_calls: 3")));
         peak.Should().BeGreaterThan(1).And.BeLessThanOrEqualTo(3);
     }
+
+    [Fact]
+    public async Task A_budget_stops_the_graph_and_hands_in_the_most_refined_solution()
+    {
+        await using var bench = await ScaffoldBench.StartAsync(Script());
+        var outcome = await bench.SolveAsync(bench.WriteScaffold(Params + "budget:\n  max_calls: 10\n"));
+        bench.Server.RequestCount.Should().Be(10);
+        outcome.Sample.Status.Should().Be(SampleStatus.BudgetExhausted);
+        outcome.Sample.Answer.Should().StartWith("text-");
+        var improved = outcome.Steps.Where(s => s.Name.Contains("/improve-")).Select(s => s.Answer).ToList();
+        if (improved.Count > 0) improved.Should().Contain(outcome.Sample.Answer); // an improved solution beats a fresh one
+    }
 }
