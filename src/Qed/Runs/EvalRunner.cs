@@ -146,6 +146,12 @@ public sealed class EvalRunner(RunStore store)
         {
             return new OneResult(null, context.Usage, null, null);
         }
+        catch (Exception e)
+        {
+            // Any other fault of one sample (a scaffold step its algorithm cannot do without) fails that sample, not the run.
+            status = SampleStatus.Failed;
+            error = $"{e.GetType().Name}: {e.Message}";
+        }
         await store.CompleteSampleAsync(sampleId, status, answer, reasoning, error, context.Usage, clock.Elapsed.TotalSeconds, CancellationToken.None);
         return new OneResult(status, context.Usage, error, unreachable);
     }
