@@ -1,9 +1,9 @@
 // Local engine speed on this CPU: prefill and decode tokens/s and peak RSS for random Qwen3 models exported by
 // our exporter, and decode speed against the memory-bandwidth limit (weight bytes read per token ÷ measured
-// read bandwidth). Each model runs in a child process so its peak RSS is its own.
+// read bandwidth). Export and measurement of each model run in child processes of their own, so the peak RSS
+// reported is the engine's alone (not the checkpoint generation's nor the bandwidth probe's).
 //
 //   dotnet run -c Release --project bench/Qed.Bench.Inference            # all models
-//   dotnet run -c Release --project bench/Qed.Bench.Inference -- --one scaled-int4
 //
 // Prints one line per figure: BENCH {"name": ..., ...}.
 using System.Diagnostics;
@@ -25,39 +25,49 @@ var models = new Dictionary<string, (Qwen3Config Config, bool Int4)>
     }, true),
 };
 
-if (args is ["--one", var one])
+if (args is ["--prepare", var toPrepare, var prepareDir])
 {
-    await RunOne(one, models[one].Config, models[one].Int4);
+    var sw = Stopwatch.StartNew();
+    await RandomQwen3Checkpoint.WriteAsync(Path.Combine(prepareDir, "ckpt"), models[toPrepare].Config, seed: 1, CancellationToken.None);
+    await new Qwen3OnnxExporter().ExportAsync(Path.Combine(prepareDir, "ckpt"), Path.Combine(prepareDir, "onnx"),
+        new OnnxExportOptions { Int4 = models[toPrepare].Int4 }, CancellationToken.None);
+    Emit(new { name = "export", model = toPrepare, seconds = Math.Round(sw.Elapsed.TotalSeconds, 1) });
+    return 0;
+}
+if (args is ["--one", var one, var oneDir])
+{
+    RunOne(one, models[one].Config, models[one].Int4, Path.Combine(oneDir, "onnx"));
     return 0;
 }
 
 Emit(new { name = "memory_read_bandwidth", gb_per_s = Math.Round(MeasureBandwidth() / 1e9, 2), threads = Environment.ProcessorCount });
 foreach (var name in models.Keys)
 {
-    var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-    psi.ArgumentList.Add(typeof(Program).Assembly.Location);
-    psi.ArgumentList.Add("--one");
-    psi.ArgumentList.Add(name);
-    using var child = Process.Start(psi)!;
-    string? line;
-    while ((line = await child.StandardOutput.ReadLineAsync()) is not null) Console.WriteLine(line);
-    await child.WaitForExitAsync();
-    if (child.ExitCode != 0) { Console.Error.WriteLine($"bench {name} failed ({child.ExitCode})"); return 1; }
+    var dir = Directory.CreateTempSubdirectory("qed-bench-").FullName;
+    try
+    {
+        foreach (var mode in new[] { "--prepare", "--one" })
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+            psi.ArgumentList.Add(typeof(Program).Assembly.Location);
+            psi.ArgumentList.Add(mode);
+            psi.ArgumentList.Add(name);
+            psi.ArgumentList.Add(dir);
+            using var child = Process.Start(psi)!;
+            string? line;
+            while ((line = await child.StandardOutput.ReadLineAsync()) is not null) Console.WriteLine(line);
+            await child.WaitForExitAsync();
+            if (child.ExitCode != 0) { Console.Error.WriteLine($"bench {name} {mode} failed ({child.ExitCode})"); return 1; }
+        }
+    }
+    finally { Directory.Delete(dir, recursive: true); }
 }
 return 0;
 
-static async Task RunOne(string name, Qwen3Config config, bool int4)
+static void RunOne(string name, Qwen3Config config, bool int4, string export)
 {
-    var root = Directory.CreateTempSubdirectory("qed-bench-").FullName;
-    try
     {
-        var checkpoint = Path.Combine(root, "ckpt");
-        var export = Path.Combine(root, "onnx");
-        var sw = Stopwatch.StartNew();
-        await RandomQwen3Checkpoint.WriteAsync(checkpoint, config, seed: 1, CancellationToken.None);
-        await new Qwen3OnnxExporter().ExportAsync(checkpoint, export, new OnnxExportOptions { Int4 = int4 }, CancellationToken.None);
-        double exportSeconds = sw.Elapsed.TotalSeconds;
-
+        var sw = new Stopwatch();
         long dataBytes = new FileInfo(Path.Combine(export, Qwen3OnnxExporter.DataFileName)).Length;
         // Decode reads every weight once per token, except the embedding table, of which it reads one row
         // (unless it doubles as the fp32 head).
@@ -90,6 +100,7 @@ static async Task RunOne(string name, Qwen3Config config, bool int4)
             decodeSeconds = sw.Elapsed.TotalSeconds;
         }
 
+        double peakRssMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
         double bandwidth = MeasureBandwidth();
         double decodePerSecond = decodeTokens / decodeSeconds;
         double limit = bandwidth / bytesPerToken;
@@ -108,12 +119,10 @@ static async Task RunOne(string name, Qwen3Config config, bool int4)
             bandwidth_gb_per_s = Math.Round(bandwidth / 1e9, 2),
             decode_limit_tokens_per_s = Math.Round(limit, 1),
             decode_fraction_of_limit = Math.Round(decodePerSecond / limit, 3),
-            peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
-            export_seconds = Math.Round(exportSeconds, 1),
+            peak_rss_mb = Math.Round(peakRssMb, 1),
             threads = Environment.ProcessorCount,
         });
     }
-    finally { Directory.Delete(root, recursive: true); }
 }
 
 // Best of five multi-threaded sequential reads of a 512 MiB buffer (far larger than any cache).

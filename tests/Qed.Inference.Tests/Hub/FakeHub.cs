@@ -79,6 +79,7 @@ internal sealed class FakeHub : IAsyncDisposable
         {
             await http.Response.Body.WriteAsync(content.AsMemory(start, cut));
             await http.Response.Body.FlushAsync();
+            await Task.Delay(200); // let the bytes reach the client before the reset
             http.Abort();
             return;
         }

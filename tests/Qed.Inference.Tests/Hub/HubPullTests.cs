@@ -92,10 +92,12 @@ public sealed class HubPullTests : IAsyncLifetime
         var first = () => Downloader().PullAsync(Repo, "main", ["onnx/*"], null, default);
         await first.Should().ThrowAsync<Exception>();
         var partial = Path.Combine(_cache, "models--acme--prover", "blobs", FakeHub.Sha256(_weights) + ".incomplete");
-        new FileInfo(partial).Length.Should().Be(100_000);
+        // The connection drops after 100,000 bytes were sent; how many arrived before the reset varies.
+        long kept = new FileInfo(partial).Length;
+        kept.Should().BeInRange(1, 100_000);
 
         var result = await Downloader().PullAsync(Repo, "main", ["onnx/*"], null, default);
-        _hub.RangeHeaders.Last().Should().Be("bytes=100000-");
+        _hub.RangeHeaders.Last().Should().Be($"bytes={kept}-");
         File.ReadAllBytes(Path.Combine(result.SnapshotFolder, "onnx", "model_q4.onnx")).Should().Equal(_weights);
         File.Exists(partial).Should().BeFalse();
     }
