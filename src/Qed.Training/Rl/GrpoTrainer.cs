@@ -7,6 +7,7 @@ using Qed.Training.Checkpoints;
 using Qed.Training.Metrics;
 using Qed.Training.Models;
 using Qed.Training.Optimization;
+using Qed.Training.Policy;
 using Qed.Training.Sft;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -113,15 +114,15 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
             versions.Publish(PolicySnapshot.Of(model, step));
 
             var record = StepMetrics(batch, step, samples, lossStats, lossValue, gradNorm, trainedTokens, wait, train, stepClock.Elapsed);
-            double rewardMean = record["reward_mean"]!.GetValue<double>();
+            double rewardMean = Number(record["reward_mean"]);
             if (double.IsNaN(firstReward)) firstReward = rewardMean;
             lastReward = rewardMean;
             await metrics.WriteAsync(record, cancellationToken);
             await events.WriteScalarsAsync(step, record.Where(kv => kv.Key != "step" && kv.Value is JsonValue)
-                .Select(kv => ("rl/" + kv.Key, (float)kv.Value!.GetValue<double>())).ToList(), cancellationToken);
+                .Select(kv => ("rl/" + kv.Key, (float)Number(kv.Value))).ToList(), cancellationToken);
             var elapsed = clock.Elapsed;
-            progress?.Report(new GrpoProgress(step, options.Steps, rewardMean, record["success_rate"]!.GetValue<double>(),
-                record["tokens_per_s"]!.GetValue<double>(), (int)record["judge_failures"]!.GetValue<double>(), record["policy_lag"]!.GetValue<double>(),
+            progress?.Report(new GrpoProgress(step, options.Steps, rewardMean, Number(record["success_rate"]),
+                Number(record["tokens_per_s"]), (int)Number(record["judge_failures"]), Number(record["policy_lag"]),
                 wait.TotalSeconds, stepClock.Elapsed.TotalSeconds, elapsed,
                 TimeSpan.FromSeconds(elapsed.TotalSeconds / (step - startStep) * (options.Steps - step))));
 
@@ -160,16 +161,15 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
                 using var microScope = NewDisposeScope();
                 var (ids, targets, selected, oldLogProbs, advantages) = MicroBatchTensors(micro, device);
                 var hidden = model.HiddenStates(ids);                                              // [B, T, C]
-                var logits = model.Logits(hidden.index(selected)) / options.Temperature;           // [N, V]
-                var logp = logits.log_softmax(-1);
-                var tokenLogp = logp.gather(1, targets.unsqueeze(1)).squeeze(1);                   // [N]
-                var entropy = -(logp.exp() * logp).sum(-1);                                        // [N]
+                var logits = model.Logits(hidden.index(selected));                                 // [N, V]
+                var tokenLogp = TokenLogProbs.Gather(logits, targets, options.Temperature);         // [N]
+                var entropy = TokenLogProbs.Entropy(logits, options.Temperature);                   // [N]
                 Tensor? refLogp = null;
                 if (reference is not null)
                     using (no_grad())
                     {
-                        var refLogits = reference.Logits(reference.HiddenStates(ids).index(selected)) / options.Temperature;
-                        refLogp = refLogits.log_softmax(-1).gather(1, targets.unsqueeze(1)).squeeze(1);
+                        var refLogits = reference.Logits(reference.HiddenStates(ids).index(selected));
+                        refLogp = TokenLogProbs.Gather(refLogits, targets, options.Temperature);
                     }
                 var (loss, microStats) = PolicyLoss.Compute(tokenLogp, oldLogProbs, advantages, entropy, refLogp, settings, samples);
                 loss.backward();
@@ -264,6 +264,10 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
             ["step_s"] = Round(stepTime.TotalSeconds),
         };
     }
+
+    private static double Number(JsonNode? n) => n is JsonValue v
+        ? v.TryGetValue<double>(out var d) ? d : v.TryGetValue<long>(out var l) ? l : v.TryGetValue<int>(out var i) ? i : double.NaN
+        : double.NaN;
 
     private Qwen3ForCausalLM StartingModel()
     {

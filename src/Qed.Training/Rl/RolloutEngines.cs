@@ -1,3 +1,4 @@
+using TorchSharp;
 using Qed.Inference.Checkpoints;
 using Qed.Training.Models;
 
@@ -10,10 +11,17 @@ public static class RolloutEngines
     {
         IRolloutEngine engine = options.Engine switch
         {
-            RolloutEngineKind.Internal => new InternalRolloutEngine(new Qwen3ForCausalLM(config), stopIds, options.SamplerBatchSize, TorchSharp.torch.device(options.Device)),
+            RolloutEngineKind.Internal => InternalEngine(config, stopIds, options.Device),
             _ => new RemoteRolloutEngine(options.Remote!, config, Path.Combine(options.Out, "sync-weights"), options.Tokenizer),
         };
         return Task.FromResult(engine);
+    }
+
+    private static InternalRolloutEngine InternalEngine(Qwen3Config config, IReadOnlyList<int> stopIds, string device)
+    {
+        var model = new Qwen3ForCausalLM(config);
+        model.to(TorchSharp.torch.device(device));
+        return new InternalRolloutEngine(model, stopIds, TorchSharp.torch.device(device));
     }
 }
 
