@@ -81,7 +81,7 @@ public static class GrpoOptionsLoader
         if (kind == "judge" && judgeModel is null) throw y.Error("grader", "kind judge needs 'model' (a model config, as for qed grade)");
         var graderPrompt = graderNode["prompt"]?.GetValue<string>();
         var grader = new RewardGraderOptions(kind, judgeModel is null ? null : IsPathLike(judgeModel) ? Rel(judgeModel) : judgeModel,
-            graderPrompt is null ? null : File.Exists(Rel(graderPrompt)) ? Rel(graderPrompt) : graderPrompt,
+            graderPrompt is null ? null : Rel(graderPrompt),
             (int?)graderNode["concurrency"]?.GetValue<long>() ?? 64);
 
         ReasoningCacheOptions? rc = null;

@@ -87,7 +87,7 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
 
         // ---- rollout engine, reward, states
         await using var engine = await RolloutEngines.CreateAsync(options, model.Config, prompts.StopTokenIds, cancellationToken);
-        var grader = RewardGraders.Create(options, models);
+        var grader = await RewardGraders.CreateAsync(options, models, cancellationToken);
         var reward = new RewardFunction(grader, options.MaxPoints, options.ThinkEnd, options.RequireClosedThinking, options.OnGradeFailure);
         IStepStates states = options.ReasoningCache is { } rc
             ? await ReasoningCacheStates.CreateAsync(rc, problems, prompts, options, models, cancellationToken)

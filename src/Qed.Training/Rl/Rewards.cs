@@ -78,3 +78,27 @@ public sealed class RewardFunction(IRewardGrader grader, double maxPoints, strin
         };
     }
 }
+
+/// <summary>
+/// The LLM judge as reward: the evaluation's <see cref="Qed.Grading.ProofGrader"/>, in marking-scheme mode when the
+/// problem has a marking scheme (FineProofs-RL rubrics), proof mode when it has a reference solution or guidelines,
+/// answer mode when it only has a short answer. A grade_failed outcome is a failure, never 0 points.
+/// </summary>
+public sealed class JudgeRewardGrader(Qed.Grading.ProofGrader grader) : IRewardGrader
+{
+    public bool CallsModel => true;
+
+    public static GradingMode ModeFor(Problem problem) =>
+        !string.IsNullOrWhiteSpace(problem.MarkingScheme) ? GradingMode.MarkingScheme
+        : string.IsNullOrWhiteSpace(problem.ReferenceSolution) && string.IsNullOrWhiteSpace(problem.Guidelines) && !string.IsNullOrWhiteSpace(problem.ShortAnswer)
+            ? GradingMode.Answer
+            : GradingMode.Proof;
+
+    public async Task<RewardGrade> GradeAsync(Problem problem, string answer, CancellationToken cancellationToken)
+    {
+        var outcome = await grader.GradeAsync(problem, answer, ModeFor(problem), cancellationToken).ConfigureAwait(false);
+        return outcome.IsGraded && outcome.Points is { } points
+            ? RewardGrade.Of(points * 7.0 / outcome.MaxPoints)
+            : RewardGrade.Failed(outcome.Error ?? outcome.Status);
+    }
+}

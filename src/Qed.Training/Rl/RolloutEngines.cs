@@ -28,11 +28,20 @@ public static class RolloutEngines
 /// <summary>Builds the reward grader a config asks for.</summary>
 public static class RewardGraders
 {
-    public static IRewardGrader Create(GrpoOptions options, Qed.Llm.ChatClientFactory? models) => options.Grader.Kind switch
+    public static async Task<IRewardGrader> CreateAsync(GrpoOptions options, Qed.Llm.ChatClientFactory? models, CancellationToken cancellationToken)
     {
-        "first-integer" => new FirstIntegerGrader(options.MaxPoints),
-        "answer" => throw new QedException("grader kind 'answer' (the answer checker) is not supported yet in this build: the answer checker has not landed on this branch"),
-        "judge" => throw new QedException("grader kind 'judge' (ProofGrader) is not supported yet in this build: the proof grader has not landed on this branch"),
-        var k => throw new QedException($"unknown grader kind '{k}'"),
-    };
+        switch (options.Grader.Kind)
+        {
+            case "first-integer":
+                return new FirstIntegerGrader(options.MaxPoints);
+            case "judge":
+            case "answer" when options.Grader.Model is not null:
+                if (models is null) throw new QedException("the judge grader needs a chat client factory");
+                var judge = await models.OpenAsync(options.Grader.Model!, cancellationToken).ConfigureAwait(false);
+                var prompts = new Qed.Llm.PromptLibrary(options.Grader.Prompt);
+                return new JudgeRewardGrader(new Qed.Grading.ProofGrader(judge, prompts));
+            default:
+                throw new QedException($"grader kind '{options.Grader.Kind}' without a model is not supported yet: the rule-based answer checker (Qed.Answers) has not landed on this branch; give grader.model for an LLM answer judge");
+        }
+    }
 }
