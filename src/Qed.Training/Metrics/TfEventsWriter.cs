@@ -27,8 +27,10 @@ public sealed class TfEventsWriter : IAsyncDisposable
     {
         Directory.CreateDirectory(directory);
         var now = DateTimeOffset.UtcNow;
-        var name = $"events.out.tfevents.{now.ToUnixTimeSeconds()}.{Environment.MachineName}.{Environment.ProcessId}";
-        var path = System.IO.Path.Combine(directory, name);
+        string path;
+        int n = 0;
+        do path = System.IO.Path.Combine(directory, $"events.out.tfevents.{now.ToUnixTimeSeconds()}.{Environment.MachineName}.{Environment.ProcessId}.{n++}");
+        while (File.Exists(path));
         var writer = new TfEventsWriter(path, new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 4096, useAsync: true));
         await writer.WriteRecordAsync(EncodeEvent(WallTime(now), 0, fileVersion: "brain.Event:2", scalars: null), cancellationToken);
         return writer;

@@ -76,6 +76,7 @@ public sealed class SftTrainer(SftOptions options)
         var weights = model.NamedWeights();
         using var optimizer = new AdamW(weights, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
         long startStep = 0, tokensSeen = 0;
+        torch.random.manual_seed(options.Seed);   // nothing in SFT draws from it today (no dropout); kept exact for what will
         if (state is not null)
         {
             using var optimizerFile = SafetensorsCheckpoint.Open(Path.Combine(resumeFrom!, TrainerState.OptimizerFileName));
