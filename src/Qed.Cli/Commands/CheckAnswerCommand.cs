@@ -1,9 +1,160 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Qed;
+using Qed.Answers;
 
 namespace Qed.Cli.Commands;
 
-/// <summary>Commands: check-answer (issue 4). Not built yet: contributes no command.</summary>
+/// <summary>
+/// check-answer (issue 4): one pair (<c>--gold G --pred P [--json]</c>; exit 0 equivalent, 1 different, 2 undecided)
+/// or a case file (<c>--cases FILE.jsonl [--out FILE.jsonl]</c>; one output line per case, then a summary line).
+/// </summary>
 internal static class CheckAnswerCommand
 {
-    public static IEnumerable<Command> Create() => [];
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static IEnumerable<Command> Create()
+    {
+        var gold = new Option<string>("--gold") { Description = "The reference answer (or a full solution that contains it)." };
+        var pred = new Option<string>("--pred") { Description = "The predicted answer or the model's full reply." };
+        var json = new Option<bool>("--json") { Description = "Print {verdict, gold_parsed, pred_parsed, reason} as JSON." };
+        var cases = new Option<string>("--cases") { Description = "A JSONL file of cases: gold, pred, optional expected and options." };
+        var output = new Option<string>("--out") { Description = "Where to write one JSON line per case (default: standard output)." };
+        var precision = new Option<int?>("--precision") { Description = "Decimal places compared when a side is a decimal (default 6)." };
+        var matchTypes = new Option<string>("--match-types") { Description = "Notations to extract, comma separated: latex,expr (default both)." };
+        var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Time limit per check in milliseconds (default 1000)." };
+
+        var command = new Command("check-answer", "Decide whether a predicted short answer equals the reference: equivalent, different or undecided.")
+        {
+            gold, pred, json, cases, output, precision, matchTypes, timeoutMs,
+        };
+        command.WithAction(async (parse, ct) =>
+        {
+            var options = Options(parse.GetValue(precision), parse.GetValue(matchTypes), parse.GetValue(timeoutMs));
+            var casesPath = parse.GetValue(cases);
+            if (casesPath is not null)
+            {
+                if (parse.GetValue(gold) is not null || parse.GetValue(pred) is not null)
+                    throw new QedException("use either --cases or --gold/--pred, not both");
+                return await RunCasesAsync(casesPath, parse.GetValue(output), options, ct);
+            }
+            var g = parse.GetValue(gold) ?? throw new QedException("--gold is required (or --cases FILE.jsonl)");
+            var p = parse.GetValue(pred) ?? throw new QedException("--pred is required (or --cases FILE.jsonl)");
+            var check = AnswerChecker.Check(g, p, options, ct);
+            Console.WriteLine(parse.GetValue(json) ? ToJson(check) : Word(check.Verdict));
+            return check.Verdict switch { AnswerVerdict.Equivalent => 0, AnswerVerdict.Different => 1, _ => 2 };
+        });
+        return [command];
+    }
+
+    private static AnswerOptions Options(int? precision, string? matchTypes, int? timeoutMs)
+    {
+        var options = AnswerOptions.Default;
+        if (precision is { } digits)
+        {
+            if (digits is < 0 or > 50) throw new QedException("--precision must be from 0 to 50");
+            options = options with { Precision = digits };
+        }
+        if (matchTypes is not null)
+        {
+            var types = matchTypes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var bad = types.FirstOrDefault(t => t is not ("latex" or "expr"));
+            if (bad is not null || types.Length == 0) throw new QedException($"--match-types takes latex and/or expr, not '{bad ?? matchTypes}'");
+            options = options with { MatchTypes = types };
+        }
+        if (timeoutMs is { } ms)
+        {
+            if (ms <= 0) throw new QedException("--timeout-ms must be positive");
+            options = options with { Timeout = TimeSpan.FromMilliseconds(ms) };
+        }
+        return options;
+    }
+
+    private static string Word(AnswerVerdict v) => v switch
+    {
+        AnswerVerdict.Equivalent => "equivalent",
+        AnswerVerdict.Different => "different",
+        _ => "undecided",
+    };
+
+    private static string ToJson(AnswerCheck check)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, WriterOptions))
+        {
+            w.WriteStartObject();
+            WriteCheck(w, check);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteCheck(Utf8JsonWriter w, AnswerCheck check)
+    {
+        w.WriteString("verdict", Word(check.Verdict));
+        w.WriteString("gold_parsed", check.GoldParsed);
+        w.WriteString("pred_parsed", check.PredParsed);
+        w.WriteString("reason", check.Reason);
+    }
+
+    private static async Task<int> RunCasesAsync(string path, string? outPath, AnswerOptions defaults, CancellationToken ct)
+    {
+        // Read and validate every line first, so a bad line fails before any output is written.
+        var all = new List<AnswerCase>();
+        await foreach (var c in AnswerCaseFile.ReadAsync(path, defaults, ct)) all.Add(c);
+
+        var lines = new List<string>(all.Count);
+        int agreeing = 0, withExpected = 0;
+        var counts = new int[3];
+        var clock = Stopwatch.StartNew();
+        foreach (var c in all)
+        {
+            ct.ThrowIfCancellationRequested();
+            var check = AnswerChecker.Check(c.Gold, c.Pred, c.Options, ct);
+            counts[(int)check.Verdict]++;
+            if (c.Expected is { } expected)
+            {
+                withExpected++;
+                if ((check.Verdict == AnswerVerdict.Equivalent) == expected) agreeing++;
+            }
+            lines.Add(CaseLine(c, check));
+        }
+        clock.Stop();
+
+        if (outPath is not null)
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (dir is not null) Directory.CreateDirectory(dir);
+            await File.WriteAllLinesAsync(outPath, lines, ct);
+        }
+        else foreach (var line in lines) Console.WriteLine(line);
+
+        var perSecond = all.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        var agreement = withExpected > 0
+            ? $"agreement {agreeing}/{withExpected} ({100.0 * agreeing / withExpected:0.0}%) with expected"
+            : "agreement n/a (no expected field)";
+        Console.WriteLine(
+            $"{all.Count} cases, {agreement}, {perSecond:0.0} cases/s " +
+            $"(equivalent {counts[0]}, different {counts[1]}, undecided {counts[2]})");
+        return 0;
+    }
+
+    private static string CaseLine(AnswerCase c, AnswerCheck check)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, WriterOptions))
+        {
+            w.WriteStartObject();
+            foreach (var property in c.Raw.EnumerateObject())
+            {
+                if (property.Name is "verdict" or "gold_parsed" or "pred_parsed" or "reason") continue;
+                property.WriteTo(w);
+            }
+            WriteCheck(w, check);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
 }

@@ -73,7 +73,8 @@ internal static class EvalCommands
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct); // before any request: a missing key fails here
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
+            if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
+            else await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
             var stats = await EvalStats.ComputeAsync(store, ct);
             PrintTable(stats);
             if (p.GetValue(output) is { } path)
@@ -81,7 +82,7 @@ internal static class EvalCommands
                 var n = await Export.WriteAsync(store, path, ct);
                 Console.Error.WriteLine($"qed: exported {n} rows to {path}");
             }
-            return Finish(outcome);
+            return 0;
         });
     }
 
@@ -102,7 +103,7 @@ internal static class EvalCommands
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            return Finish(outcome);
+            return 0;
         });
     }
 
@@ -235,10 +236,8 @@ internal static class EvalCommands
         Console.Error.WriteLine($"qed: graded {outcome.Graded} with {judge.Config.Name} ({outcome.AlreadyGraded} already graded, {outcome.Failed} grade_failed, {outcome.NotGradable} not finished)");
     }
 
-    /// <summary>The rule-based first stage of answer grading; null until Qed.Answers lands.</summary>
-    private static IAnswerChecker? AnswerChecker() => null;
-
-    private static int Finish(RunOutcome outcome) => 0;
+    /// <summary>The rule-based first stage of answer grading (Qed.Answers); the LLM judge sees only what it leaves undecided.</summary>
+    private static IAnswerChecker AnswerChecker() => new SymbolicAnswerChecker();
 
     private static bool Interactive() =>
         !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("NO_COLOR") is null;

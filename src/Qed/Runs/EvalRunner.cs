@@ -19,8 +19,8 @@ public sealed record EvalPlan(
     GlobalRequestLimit? GlobalLimit = null)
 {
     /// <summary>Content hash of what determines the outputs: model configs, scaffold config, prompt texts.</summary>
-    public string RunId => Hashing.Sha256Hex("run", Model.Config.ContentHash(), Scaffold?.ContentHash(), Solver.Name, Solver.PromptsHash,
-        string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.Config.ContentHash())));
+    public string RunId => Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, Solver.PromptsHash,
+        string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash)));
 
     public static string SampleId(string runId, Problem problem, int runIndex) =>
         Hashing.Sha256Hex("sample", runId, problem.Id, problem.Statement, runIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -47,16 +47,19 @@ public sealed class EvalRunner(RunStore store)
             ConfigJson(plan.Model.Config), plan.Scaffold?.Name, plan.Scaffold is null ? null : CanonicalJson.Write(plan.Scaffold.Settings.Root),
             plan.Solver.PromptsHash, DateTimeOffset.UtcNow), cancellationToken);
 
+        var stored = (await store.ListSamplesAsync(runId, cancellationToken)).ToDictionary(s => s.SampleId, s => s.Status);
         var work = new List<(Problem Problem, int RunIndex, string SampleId)>();
+        var adding = new List<Task>();
         var skipped = 0;
         foreach (var problem in plan.Problems)
             for (var k = 0; k < plan.Runs; k++)
             {
                 var id = EvalPlan.SampleId(runId, problem, k);
-                var sample = await store.EnsureSampleAsync(id, runId, problem, k, cancellationToken);
-                if (sample.Status.IsFinished()) skipped++;
+                if (!stored.TryGetValue(id, out var status)) adding.Add(store.AddSampleAsync(id, runId, problem, k, cancellationToken));
+                if (status.IsFinished()) skipped++;
                 else work.Add((problem, k, id));
             }
+        await Task.WhenAll(adding);
 
         var spentBefore = await store.TotalCostAsync(cancellationToken);
         int done = skipped, failed = 0, solved = 0;

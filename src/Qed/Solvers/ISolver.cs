@@ -21,7 +21,9 @@ public interface ISolver
 /// <summary>The final text a solver hands in.</summary>
 /// <param name="Answer">the proof or answer the grader sees (thinking excluded).</param>
 /// <param name="Truncated">the final text was cut by a token limit (e.g. thinking never closed).</param>
-public sealed record SolveResult(string Answer, string? Reasoning = null, bool Truncated = false);
+/// <param name="BudgetExhausted">a scaffold stopped at its budget and handed in its best proof so far; the runner
+/// records the sample as <c>budget_exhausted</c> with this answer.</param>
+public sealed record SolveResult(string Answer, string? Reasoning = null, bool Truncated = false, bool BudgetExhausted = false);
 
 /// <summary>Limits on one sample; exceeding one ends the sample as <c>budget_exhausted</c>.</summary>
 public sealed record SolverBudget(int? MaxCalls = null, long? MaxOutputTokens = null, double? MaxCostUsd = null)

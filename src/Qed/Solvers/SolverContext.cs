@@ -10,7 +10,7 @@ namespace Qed.Solvers;
 
 /// <summary>What one model call returned (freshly or from the store).</summary>
 public sealed record StepResult(string Name, string Answer, string? Reasoning, bool Truncated,
-    long InputTokens, long OutputTokens, double CostUsd, bool FromStore);
+    long InputTokens, long OutputTokens, double CostUsd, bool FromStore, string Role = "");
 
 /// <summary>
 /// Everything a solver may use for one sample: the models by role, a seeded random source, the global
@@ -23,6 +23,7 @@ public sealed class SolverContext
     private readonly ModelClient _default;
     private readonly object _gate = new();
     private UsageTotals _usage = UsageTotals.Zero;
+    private int _callsInFlight;
 
     public string RunId { get; }
     public string SampleId { get; }
@@ -32,6 +33,9 @@ public sealed class SolverContext
     /// <summary>Seeded from the sample identity: a resumed sample draws the same numbers.</summary>
     public Random Random { get; }
     public GlobalRequestLimit? GlobalLimit { get; }
+    /// <summary>Told about every finished step (fresh or from the store), e.g. to print progress. Called concurrently
+    /// when a solver runs branches in parallel.</summary>
+    public Action<StepResult>? StepFinished { get; init; }
 
     public SolverContext(RunStore store, string runId, string sampleId, Problem problem, int runIndex,
         ModelClient defaultModel, IReadOnlyDictionary<string, ModelClient>? roles = null,
@@ -68,20 +72,29 @@ public sealed class SolverContext
     {
         var model = ModelFor(role);
         var messagesJson = MessagesJson(messages);
-        var key = Hashing.Sha256Hex("step", stepName, role, model.Config.ContentHash(), messagesJson, OptionsJson(options));
+        var key = Hashing.Sha256Hex("step", stepName, role, model.ConfigHash, messagesJson, OptionsJson(options));
 
         var stored = await _store.FindStepAsync(SampleId, key, cancellationToken).ConfigureAwait(false);
         if (stored is not null)
         {
             AddUsage(stored.InputTokens, stored.OutputTokens, stored.CostUsd);
-            return new StepResult(stepName, stored.Answer, stored.Reasoning, stored.Truncated, stored.InputTokens,
-                stored.OutputTokens, stored.CostUsd, FromStore: true);
+            return Finished(new StepResult(stepName, stored.Answer, stored.Reasoning, stored.Truncated, stored.InputTokens,
+                stored.OutputTokens, stored.CostUsd, FromStore: true, role));
         }
 
-        EnsureBudgetLeft();
+        ReserveCall();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        var response = await model.Chat.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        ChatResponse response;
+        try
+        {
+            response = await model.Chat.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_gate) _callsInFlight--;
+            throw;
+        }
         clock.Stop();
 
         var input = response.Usage?.InputTokenCount ?? 0;
@@ -92,8 +105,18 @@ public sealed class SolverContext
             clock.Elapsed.TotalSeconds, response.Endpoint(), started);
         await _store.SaveStepAsync(step, CancellationToken.None).ConfigureAwait(false);
         await _store.RecordUsageAsync(SampleId, "solve", model.Config.Model, input, output, cost, CancellationToken.None).ConfigureAwait(false);
-        AddUsage(input, output, cost);
-        return new StepResult(stepName, step.Answer, step.Reasoning, step.Truncated, input, output, cost, FromStore: false);
+        lock (_gate)
+        {
+            _usage = _usage.Add(input, output, cost);
+            _callsInFlight--;
+        }
+        return Finished(new StepResult(stepName, step.Answer, step.Reasoning, step.Truncated, input, output, cost, FromStore: false, role));
+    }
+
+    private StepResult Finished(StepResult step)
+    {
+        StepFinished?.Invoke(step);
+        return step;
     }
 
     private void AddUsage(long input, long output, double cost)
@@ -101,10 +124,23 @@ public sealed class SolverContext
         lock (_gate) _usage = _usage.Add(input, output, cost);
     }
 
-    private void EnsureBudgetLeft()
+    /// <summary>
+    /// Checks the budget and counts the call as in flight, atomically: parallel branches of one scaffold cannot
+    /// together overshoot <c>max_calls</c> (tokens and dollars are only known afterwards, so those can overshoot by
+    /// the calls already in flight).
+    /// </summary>
+    private void ReserveCall()
     {
-        var u = Usage;
-        if (Budget.MaxCalls is { } calls && u.Calls >= calls)
+        lock (_gate)
+        {
+            EnsureBudgetLeft(_usage, _callsInFlight);
+            _callsInFlight++;
+        }
+    }
+
+    private void EnsureBudgetLeft(UsageTotals u, int callsInFlight)
+    {
+        if (Budget.MaxCalls is { } calls && u.Calls + callsInFlight >= calls)
             throw new BudgetExhaustedException($"max_calls {calls} reached");
         if (Budget.MaxOutputTokens is { } tokens && u.OutputTokens >= tokens)
             throw new BudgetExhaustedException($"max_output_tokens {tokens} reached ({u.OutputTokens})");

@@ -1,0 +1,15 @@
+namespace Qed.Viewer.ReadModel;
+
+/// <summary>The read side of the run store as the viewer and the report need it: summaries, pages of
+/// problems, one problem's samples, and per-sample points for charts. Every list that can grow with the
+/// number of samples is paged or aggregated in the store, never loaded whole into a page.</summary>
+public interface IRunResults
+{
+    Task<IReadOnlyList<RunSummary>> RunsAsync(CancellationToken ct);
+    Task<RunSummary?> RunAsync(string runId, CancellationToken ct);
+    Task<ProblemFacets> FacetsAsync(string runId, CancellationToken ct);
+    Task<Paged<ProblemRow>> ProblemsAsync(string runId, ProblemQuery query, CancellationToken ct);
+    Task<ProblemPage?> ProblemAsync(string runId, string problemId, CancellationToken ct);
+    Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct);
+    Task<IReadOnlyList<SamplePoint>> SamplePointsAsync(string runId, CancellationToken ct);
+}

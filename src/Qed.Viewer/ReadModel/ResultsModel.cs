@@ -1,0 +1,76 @@
+namespace Qed.Viewer.ReadModel;
+
+/// <summary>Tokens and money one sample, step or run spent. Cost is null when no price was known.</summary>
+public sealed record UsageView(long InputTokens, long OutputTokens, decimal? CostUsd)
+{
+    public static UsageView None { get; } = new(0, 0, null);
+    public long TotalTokens => InputTokens + OutputTokens;
+}
+
+/// <summary>One run as the viewer lists it. <see cref="Score"/> is the mean graded score in [0, 1]
+/// over graded samples; null when nothing has been graded (never a silent 0).</summary>
+public sealed record RunSummary(
+    string RunId, string Model, string Benchmark, string? Scaffold, DateTimeOffset? StartedAt,
+    int Samples, int Graded, double? Score, UsageView Usage, IReadOnlyDictionary<string, int> Statuses);
+
+/// <summary>A leaderboard line: every run of one model × benchmark × scaffold, score as mean ± std over runs
+/// (avg@k), in [0, 1].</summary>
+public sealed record LeaderboardRow(
+    string Model, string Benchmark, string? Scaffold, double? ScoreMean, double? ScoreStd, int Runs,
+    decimal? CostUsd, long Tokens, IReadOnlyList<string> RunIds);
+
+/// <summary>What the problem table of a run is narrowed to. Scores are fractions in [0, 1].</summary>
+public sealed record ProblemQuery(
+    string? Level = null, string? Category = null, double? MinScore = null, double? MaxScore = null,
+    string? Status = null, string? Text = null, bool Regex = false, int Page = 1, int PageSize = 50)
+{
+    public int Offset => (Math.Max(1, Page) - 1) * PageSize;
+}
+
+/// <summary>One problem of a run: its samples summarised.</summary>
+public sealed record ProblemRow(
+    string ProblemId, string? Level, string? Category, int Samples, int Graded, double? Score,
+    IReadOnlyDictionary<string, int> Statuses, long OutputTokens);
+
+public sealed record Paged<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize)
+{
+    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+}
+
+/// <summary>The values the problem-table filters can take in one run.</summary>
+public sealed record ProblemFacets(IReadOnlyList<string> Levels, IReadOnlyList<string> Categories, IReadOnlyList<string> Statuses);
+
+/// <summary>A benchmark problem with everything a reader needs to judge a proof of it.</summary>
+public sealed record ProblemView(
+    string ProblemId, string Benchmark, string Statement, string? ReferenceSolution, string? Guidelines,
+    string? MarkingScheme, string? Answer, string? Level, string? Category);
+
+/// <summary>The latest grade of a sample. <see cref="Points"/> is null when grading failed (never shown as 0).</summary>
+public sealed record GradeView(string Status, double? Points, double MaxPoints, string? Verdict, string? Judge, string? Error)
+{
+    public bool Graded => Points is not null;
+}
+
+public sealed record MessageView(string Role, string Text);
+
+/// <summary>One step of a scaffold (generate, verify, refine, summarise…) with the messages it exchanged.</summary>
+public sealed record StepView(int Index, string Name, string? Status, IReadOnlyList<MessageView> Messages, UsageView Usage);
+
+/// <summary>One sample (attempt) at a problem, with its grade and, for scaffold runs, its steps.</summary>
+/// <param name="Text">the answer (proof) the solver returned.</param>
+/// <param name="Reasoning">the thinking that preceded it, when the model or endpoint reported it separately.</param>
+public sealed record SampleView(
+    string SampleId, int Index, string Status, string? Text, string? Reasoning, string? Error, GradeView? Grade, UsageView Usage,
+    IReadOnlyList<StepView> Steps);
+
+/// <summary>A problem page: the problem and every sample of it in one run.</summary>
+public sealed record ProblemPage(RunSummary Run, ProblemView Problem, IReadOnlyList<SampleView> Samples);
+
+/// <summary>One problem scored by two runs of the same benchmark.</summary>
+public sealed record ComparisonRow(string ProblemId, string? Level, string? Category, double? ScoreA, double? ScoreB)
+{
+    public double? Delta => ScoreA is { } a && ScoreB is { } b ? b - a : null;
+}
+
+/// <summary>A per-sample point for charts: how many tokens it spent and what it scored.</summary>
+public sealed record SamplePoint(string RunId, string ProblemId, string? Level, string? Category, double? Score, UsageView Usage);

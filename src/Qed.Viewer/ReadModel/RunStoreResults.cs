@@ -1,0 +1,331 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+
+namespace Qed.Viewer.ReadModel;
+
+/// <summary>
+/// Read-side queries over the run store's SQLite schema (tables runs, samples, steps, grades; see
+/// <c>Qed.Runs.RunStore</c>). Filtering, aggregation and paging happen in SQL so a run of 10,000 samples costs a
+/// page of rows per request. Each call opens its own connection and never writes, so the viewer can read a store
+/// that <c>qed eval</c> is still filling (WAL).
+/// </summary>
+public sealed class RunStoreResults : IRunResults
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly string _connectionString;
+
+    /// <summary>Per-text limit on one regular-expression match, and on a whole search.</summary>
+    public TimeSpan RegexMatchTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan SearchTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public string Path { get; }
+
+    public RunStoreResults(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(Path)) throw new QedException($"{Path}: no run store here (run `qed eval` first, or pass --db PATH)");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 10 }.ToString();
+    }
+
+    // Effective status of a sample: its own status, except a finished sample whose latest grade failed.
+    // Score: points / max_points of the latest grade when it graded; NULL otherwise (never 0 for "unknown").
+    private const string SampleScores = """
+        latest AS (
+          SELECT g.sample_id, g.status, g.points, g.max_points, g.judge_name, g.judge_reply, g.descr, g.error
+          FROM grades g
+          WHERE g.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = g.sample_id ORDER BY h.graded_at DESC LIMIT 1)),
+        scored AS (
+          SELECT s.sample_id, s.run_id, s.problem_id, s.run_index, s.problem, s.answer, s.reasoning,
+            s.input_tokens, s.output_tokens, s.cost_usd,
+            CASE WHEN l.status = 'grade_failed' THEN 'grade_failed' ELSE s.status END AS vstatus,
+            CASE WHEN l.status = 'graded' AND l.points IS NOT NULL AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END AS score
+          FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id
+          WHERE s.run_id = $run)
+        """;
+
+    public async Task<IReadOnlyList<RunSummary>> RunsAsync(CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        var runs = await ReadAsync(db, "SELECT run_id, benchmark, model_name, scaffold_name, created_at FROM runs ORDER BY created_at, run_id",
+            r => (Id: r.GetString(0), Bench: r.GetString(1), Model: r.GetString(2), Scaffold: Opt(r, 3), At: Opt(r, 4)), ct);
+        var list = new List<RunSummary>();
+        foreach (var run in runs) list.Add(await SummaryAsync(db, run.Id, run.Model, run.Bench, run.Scaffold, run.At, ct));
+        return list;
+    }
+
+    public async Task<RunSummary?> RunAsync(string runId, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        var runs = await ReadAsync(db, "SELECT run_id, benchmark, model_name, scaffold_name, created_at FROM runs WHERE run_id = $run",
+            r => (Id: r.GetString(0), Bench: r.GetString(1), Model: r.GetString(2), Scaffold: Opt(r, 3), At: Opt(r, 4)), ct, ("$run", runId));
+        if (runs.Count == 0) return null;
+        var run = runs[0];
+        return await SummaryAsync(db, run.Id, run.Model, run.Bench, run.Scaffold, run.At, ct);
+    }
+
+    private async Task<RunSummary> SummaryAsync(SqliteConnection db, string runId, string model, string bench, string? scaffold, string? at, CancellationToken ct)
+    {
+        var totals = (await ReadAsync(db, $"""
+            WITH {SampleScores}
+            SELECT COUNT(*), COUNT(score), AVG(score), COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cost_usd),0)
+            FROM scored
+            """, r => (Samples: r.GetInt32(0), Graded: r.GetInt32(1), Score: r.IsDBNull(2) ? (double?)null : r.GetDouble(2),
+                In: r.GetInt64(3), Out: r.GetInt64(4), Cost: r.GetDouble(5)), ct, ("$run", runId)))[0];
+        var statuses = await ReadAsync(db, $"WITH {SampleScores} SELECT vstatus, COUNT(*) FROM scored GROUP BY vstatus",
+            r => (Status: r.GetString(0), Count: r.GetInt32(1)), ct, ("$run", runId));
+        DateTimeOffset? started = DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
+        return new RunSummary(runId, model, bench, string.IsNullOrEmpty(scaffold) ? null : scaffold, started, totals.Samples, totals.Graded,
+            totals.Score, new UsageView(totals.In, totals.Out, (decimal)totals.Cost),
+            statuses.ToDictionary(s => s.Status, s => s.Count, StringComparer.Ordinal));
+    }
+
+    public async Task<ProblemFacets> FacetsAsync(string runId, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        var levels = await ReadAsync(db, "SELECT DISTINCT CAST(json_extract(problem, '$.level') AS TEXT) v FROM samples WHERE run_id = $run AND v IS NOT NULL ORDER BY v",
+            r => r.GetString(0), ct, ("$run", runId));
+        var categories = await ReadAsync(db, "SELECT DISTINCT CAST(json_extract(problem, '$.category') AS TEXT) v FROM samples WHERE run_id = $run AND v IS NOT NULL ORDER BY v",
+            r => r.GetString(0), ct, ("$run", runId));
+        var statuses = await ReadAsync(db, $"WITH {SampleScores} SELECT DISTINCT vstatus FROM scored ORDER BY vstatus",
+            r => r.GetString(0), ct, ("$run", runId));
+        return new ProblemFacets(levels, categories, statuses);
+    }
+
+    public async Task<Paged<ProblemRow>> ProblemsAsync(string runId, ProblemQuery query, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        var args = new List<(string, object?)> { ("$run", runId) };
+        var where = new List<string>();
+        var having = new List<string>();
+        if (query.Level is { } level) { where.Add("CAST(json_extract(problem, '$.level') AS TEXT) = $level"); args.Add(("$level", level)); }
+        if (query.Category is { } cat) { where.Add("CAST(json_extract(problem, '$.category') AS TEXT) = $category"); args.Add(("$category", cat)); }
+        if (query.Status is { } status) { having.Add("SUM(vstatus = $status) > 0"); args.Add(("$status", status)); }
+        if (query.MinScore is { } min) { having.Add("AVG(score) >= $min - 1e-9"); args.Add(("$min", min)); }
+        if (query.MaxScore is { } max) { having.Add("AVG(score) <= $max + 1e-9"); args.Add(("$max", max)); }
+        var search = query.Text is { } text ? new TextSearch(text, query.Regex, RegexMatchTimeout, SearchTimeout) : null;
+        if (search is not null)
+        {
+            db.CreateFunction<string?, bool>("qed_match", search.Matches, isDeterministic: true);
+            having.Add("MAX(qed_match(CAST(json_extract(problem, '$.statement') AS TEXT)) OR qed_match(answer)) = 1");
+        }
+        var grouped = $"""
+            WITH {SampleScores}
+            SELECT problem_id, CAST(json_extract(MIN(problem), '$.level') AS TEXT) AS level,
+              CAST(json_extract(MIN(problem), '$.category') AS TEXT) AS category,
+              COUNT(*) AS n, COUNT(score) AS graded, AVG(score) AS score, group_concat(vstatus, ',') AS statuses,
+              COALESCE(SUM(output_tokens), 0) AS out_tokens
+            FROM scored
+            {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+            GROUP BY problem_id
+            {(having.Count > 0 ? "HAVING " + string.Join(" AND ", having) : "")}
+            """;
+        try
+        {
+            var total = (await ReadAsync(db, $"SELECT COUNT(*) FROM ({grouped})", r => r.GetInt32(0), ct, [.. args]))[0];
+            var pageArgs = new List<(string, object?)>(args) { ("$limit", query.PageSize), ("$offset", query.Offset) };
+            var rows = await ReadAsync(db, grouped + " ORDER BY problem_id LIMIT $limit OFFSET $offset", r => new ProblemRow(
+                r.GetString(0), Opt(r, 1), Opt(r, 2), r.GetInt32(3), r.GetInt32(4), r.IsDBNull(5) ? null : r.GetDouble(5),
+                CountStatuses(Opt(r, 6)), r.GetInt64(7)), ct, [.. pageArgs]);
+            return new Paged<ProblemRow>(rows, total, Math.Max(1, query.Page), query.PageSize);
+        }
+        catch (SqliteException) when (search?.Failure is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    public async Task<ProblemPage?> ProblemAsync(string runId, string problemId, CancellationToken ct)
+    {
+        var run = await RunAsync(runId, ct);
+        if (run is null) return null;
+        await using var db = await OpenAsync(ct);
+        var rows = await ReadAsync(db, $"""
+            WITH {SampleScores}
+            SELECT s.sample_id, s.run_index, s.vstatus, s.answer, s.reasoning, x.error, s.input_tokens, s.output_tokens, s.cost_usd,
+              l.status, l.points, l.max_points, l.judge_reply, l.descr, l.judge_name, l.error, s.problem
+            FROM scored s JOIN samples x ON x.sample_id = s.sample_id LEFT JOIN latest l ON l.sample_id = s.sample_id
+            WHERE s.problem_id = $pid ORDER BY s.run_index
+            """, r => (Sample: new SampleView(
+                r.GetString(0), r.GetInt32(1), r.GetString(2), Opt(r, 3), Opt(r, 4), Opt(r, 5),
+                r.IsDBNull(9) ? null : new GradeView(r.GetString(9), r.IsDBNull(10) ? null : r.GetDouble(10), r.GetInt32(11),
+                    Opt(r, 12) ?? Opt(r, 13), Opt(r, 14), Opt(r, 15)),
+                new UsageView(r.GetInt64(6), r.GetInt64(7), (decimal)r.GetDouble(8)), []), Problem: r.GetString(16)),
+            ct, ("$run", runId), ("$pid", problemId));
+        if (rows.Count == 0) return null;
+        var problem = ParseProblem(rows[0].Problem, problemId, run.Benchmark);
+        var samples = new List<SampleView>();
+        foreach (var (sample, _) in rows)
+            samples.Add(sample with { Steps = await StepsAsync(db, sample.SampleId, ct) });
+        return new ProblemPage(run, problem, samples);
+    }
+
+    private static async Task<IReadOnlyList<StepView>> StepsAsync(SqliteConnection db, string sampleId, CancellationToken ct)
+    {
+        var steps = await ReadAsync(db, """
+            SELECT step_key, name, role, model, messages, answer, reasoning, truncated, finish_reason,
+              input_tokens, output_tokens, cost_usd FROM steps WHERE sample_id = $s ORDER BY rowid
+            """, r => (Key: r.GetString(0), Name: r.GetString(1), Role: r.GetString(2), Model: r.GetString(3), Messages: r.GetString(4),
+                Answer: r.GetString(5), Reasoning: Opt(r, 6), Truncated: r.GetInt32(7) != 0, Finish: Opt(r, 8),
+                Usage: new UsageView(r.GetInt64(9), r.GetInt64(10), (decimal)r.GetDouble(11))), ct, ("$s", sampleId));
+        var list = new List<StepView>();
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var s = steps[i];
+            var messages = StepMessages.Parse(s.Messages).ToList();
+            if (!string.IsNullOrEmpty(s.Reasoning)) messages.Add(new MessageView("reasoning", s.Reasoning));
+            messages.Add(new MessageView("assistant", s.Answer));
+            var status = s.Truncated ? "truncated" : s.Finish;
+            list.Add(new StepView(i + 1, $"{s.Name} ({s.Role}, {s.Model})", status, messages, s.Usage));
+        }
+        return list;
+    }
+
+    public async Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        string PerProblem(string param) => $"""
+            SELECT s.problem_id AS pid, MIN(s.problem) AS problem,
+              AVG(CASE WHEN l.status = 'graded' AND l.points IS NOT NULL AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
+            FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id WHERE s.run_id = {param} GROUP BY s.problem_id
+            """;
+        var latest = SampleScores[..SampleScores.IndexOf("scored AS", StringComparison.Ordinal)].TrimEnd().TrimEnd(',');
+        var joined = $"""
+            WITH {latest},
+            a AS ({PerProblem("$a")}), b AS ({PerProblem("$b")}),
+            ids AS (SELECT pid FROM a UNION SELECT pid FROM b)
+            SELECT ids.pid, CAST(json_extract(COALESCE(a.problem, b.problem), '$.level') AS TEXT),
+              CAST(json_extract(COALESCE(a.problem, b.problem), '$.category') AS TEXT), a.score, b.score
+            FROM ids LEFT JOIN a ON a.pid = ids.pid LEFT JOIN b ON b.pid = ids.pid
+            """;
+        var total = (await ReadAsync(db, $"SELECT COUNT(*) FROM ({joined})", r => r.GetInt32(0), ct, ("$a", runA), ("$b", runB)))[0];
+        page = Math.Max(1, page);
+        var rows = await ReadAsync(db, joined + """
+             ORDER BY CASE WHEN a.score IS NULL OR b.score IS NULL THEN 1 ELSE 0 END, ABS(COALESCE(b.score - a.score, 0)) DESC, ids.pid
+             LIMIT $limit OFFSET $offset
+            """, r => new ComparisonRow(r.GetString(0), Opt(r, 1), Opt(r, 2), r.IsDBNull(3) ? null : r.GetDouble(3), r.IsDBNull(4) ? null : r.GetDouble(4)),
+            ct, ("$a", runA), ("$b", runB), ("$limit", pageSize), ("$offset", (page - 1) * pageSize));
+        return new Paged<ComparisonRow>(rows, total, page, pageSize);
+    }
+
+    public async Task<IReadOnlyList<SamplePoint>> SamplePointsAsync(string runId, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        // Scaffold samples spend tokens in steps and may record them on the sample too; take the larger so a
+        // budget is never understated.
+        return await ReadAsync(db, $"""
+            WITH {SampleScores},
+            step_usage AS (SELECT st.sample_id, SUM(st.input_tokens) AS i, SUM(st.output_tokens) AS o, SUM(st.cost_usd) AS c
+                           FROM steps st JOIN samples sm ON sm.sample_id = st.sample_id WHERE sm.run_id = $run GROUP BY st.sample_id)
+            SELECT s.problem_id, CAST(json_extract(s.problem, '$.level') AS TEXT), CAST(json_extract(s.problem, '$.category') AS TEXT), s.score,
+              MAX(s.input_tokens, COALESCE(u.i, 0)), MAX(s.output_tokens, COALESCE(u.o, 0)), MAX(s.cost_usd, COALESCE(u.c, 0))
+            FROM scored s LEFT JOIN step_usage u ON u.sample_id = s.sample_id
+            ORDER BY s.problem_id, s.run_index
+            """, r => new SamplePoint(runId, r.GetString(0), Opt(r, 1), Opt(r, 2), r.IsDBNull(3) ? null : r.GetDouble(3),
+                new UsageView(r.GetInt64(4), r.GetInt64(5), (decimal)r.GetDouble(6))), ct, ("$run", runId));
+    }
+
+    private static ProblemView ParseProblem(string json, string problemId, string benchmark)
+    {
+        var p = JsonSerializer.Deserialize<StoredProblem>(json, Json) ?? new StoredProblem();
+        return new ProblemView(p.Id ?? problemId, p.Benchmark ?? benchmark, p.Statement ?? "", p.ReferenceSolution, p.Guidelines,
+            p.MarkingScheme, p.ShortAnswer, p.Level, p.Category);
+    }
+
+    // The problem JSON as the run store writes it (Qed.Benchmarks.Problem, web naming); read loosely so a field
+    // added later on the writing side does not break the viewer.
+    private sealed class StoredProblem
+    {
+        public string? Id { get; set; }
+        public string? Statement { get; set; }
+        public string? ReferenceSolution { get; set; }
+        public string? Guidelines { get; set; }
+        public string? MarkingScheme { get; set; }
+        public string? ShortAnswer { get; set; }
+        public string? Level { get; set; }
+        public string? Category { get; set; }
+        public string? Benchmark { get; set; }
+    }
+
+    private static IReadOnlyDictionary<string, int> CountStatuses(string? joined) =>
+        (joined ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var db = new SqliteConnection(_connectionString);
+        try
+        {
+            await db.OpenAsync(ct);
+            await using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA query_only = ON; PRAGMA busy_timeout = 10000;";
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        catch (SqliteException e)
+        {
+            await db.DisposeAsync();
+            throw new QedException($"{Path}: cannot open the run store: {e.Message}");
+        }
+        return db;
+    }
+
+    private static async Task<IReadOnlyList<T>> ReadAsync<T>(SqliteConnection db, string sql, Func<SqliteDataReader, T> read,
+        CancellationToken ct, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<T>();
+        while (await r.ReadAsync(ct)) list.Add(read(r));
+        return list;
+    }
+
+    private static string? Opt(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetValue(i) switch
+    {
+        string s => s,
+        var v => Convert.ToString(v, CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>One search: a case-insensitive substring, or a regular expression bounded per text and overall.</summary>
+    private sealed class TextSearch
+    {
+        private readonly string _text;
+        private readonly Regex? _regex;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly TimeSpan _budget;
+
+        public Exception? Failure { get; private set; }
+
+        public TextSearch(string text, bool regex, TimeSpan matchTimeout, TimeSpan budget)
+        {
+            _text = text;
+            _budget = budget;
+            // Construction errors (bad syntax) surface before any SQL runs.
+            _regex = regex ? new Regex(text, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Multiline, matchTimeout) : null;
+        }
+
+        public bool Matches(string? value)
+        {
+            if (value is null) return false;
+            if (_clock.Elapsed > _budget)
+            {
+                Failure ??= new SearchTimeoutException($"The search ran longer than {_budget.TotalSeconds:0.#} s and was stopped; narrow it with the other filters or a simpler pattern.");
+                throw Failure;
+            }
+            if (_regex is null) return value.Contains(_text, StringComparison.OrdinalIgnoreCase);
+            try
+            {
+                return _regex.IsMatch(value);
+            }
+            catch (RegexMatchTimeoutException e)
+            {
+                Failure ??= e;
+                throw;
+            }
+        }
+    }
+}

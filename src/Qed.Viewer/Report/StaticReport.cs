@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using Qed.Viewer.ReadModel;
+using static Qed.Viewer.Pages.Html;
+
+namespace Qed.Viewer.Report;
+
+/// <summary>
+/// <c>qed report</c>: one self-contained HTML file (inline CSS, charts as PNG data URIs, no script, nothing
+/// fetched) with the leaderboard, every run, score by level and category, and the charts.
+/// </summary>
+public sealed class StaticReport(IRunResults results, ReportCharts charts)
+{
+    public async Task<string> RenderAsync(CancellationToken ct)
+    {
+        var runs = await results.RunsAsync(ct);
+        var points = new List<SamplePoint>();
+        foreach (var run in runs) points.AddRange(await results.SamplePointsAsync(run.RunId, ct));
+        var labels = runs.ToDictionary(r => r.RunId, r => $"{r.RunId}: {RunLabel(r)}");
+
+        var sb = new StringBuilder();
+        sb.Append($"<h1>Qed results report</h1><p class=\"meta\">{runs.Count} runs, {points.Count} samples, generated {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.</p>");
+        if (runs.Count == 0)
+        {
+            sb.Append("<p>This run store holds no runs.</p>");
+            return Document(sb.ToString());
+        }
+
+        sb.Append("<h2>Leaderboard</h2><table id=\"leaderboard\"><thead><tr><th>Benchmark</th><th>Model</th><th>Scaffold</th>"
+                  + "<th class=\"num\">Score (mean ± std over runs)</th><th class=\"num\">Runs</th><th class=\"num\">Cost</th><th class=\"num\">Tokens</th></tr></thead><tbody>");
+        foreach (var r in Leaderboard.From(runs))
+            sb.Append($"<tr><td>{E(r.Benchmark)}</td><td>{E(r.Model)}</td><td>{E(r.Scaffold ?? "—")}</td><td class=\"num\">{E(PercentPm(r.ScoreMean, r.ScoreStd))}</td>"
+                      + $"<td class=\"num\">{r.Runs}</td><td class=\"num\">{E(Cost(r.CostUsd))}</td><td class=\"num\">{E(Tokens(r.Tokens))}</td></tr>");
+        sb.Append("</tbody></table>");
+
+        sb.Append("<h2>Runs</h2><table id=\"runs\"><thead><tr><th>Run</th><th>Model</th><th>Benchmark</th><th>Scaffold</th><th class=\"num\">Samples</th>"
+                  + "<th class=\"num\">Graded</th><th class=\"num\">Score</th><th>Statuses</th><th class=\"num\">Cost</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
+        foreach (var run in runs)
+            sb.Append($"<tr><td>{E(run.RunId)}</td><td>{E(run.Model)}</td><td>{E(run.Benchmark)}</td><td>{E(run.Scaffold ?? "—")}</td>"
+                      + $"<td class=\"num\">{run.Samples}</td><td class=\"num\">{run.Graded}</td><td class=\"num\">{E(Percent(run.Score))}</td>"
+                      + $"<td>{E(string.Join(", ", run.Statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {s.Value}")))}</td>"
+                      + $"<td class=\"num\">{E(Cost(run.Usage.CostUsd))}</td><td class=\"num\">{run.Usage.InputTokens:N0}</td><td class=\"num\">{run.Usage.OutputTokens:N0}</td></tr>");
+        sb.Append("</tbody></table>");
+
+        Breakdown(sb, "level", "Score by level", ScoreBreakdown.ByGroup(points, p => p.Level), runs, labels);
+        Breakdown(sb, "category", "Score by category", ScoreBreakdown.ByGroup(points, p => p.Category), runs, labels);
+
+        sb.Append("<h2>Score vs output tokens</h2>");
+        if (points.Any(p => p.Score is not null))
+            Figure(sb, "score-vs-tokens", charts.ScoreVsOutputTokens(points, labels), "Score of each graded sample against the output tokens it used");
+        else
+            sb.Append("<p class=\"empty\">No graded samples yet.</p>");
+
+        sb.Append("<h2>Cost per run</h2>");
+        var costs = runs.Where(r => r.Usage.CostUsd is not null).Select(r => (r.RunId, (double)r.Usage.CostUsd!.Value)).ToList();
+        if (costs.Count > 0)
+            Figure(sb, "cost-per-run", charts.CostPerRun(costs), "Cost of each run in US dollars");
+        else
+            sb.Append("<p class=\"empty\">No run has a known cost (no prices configured for its models).</p>");
+        var unpriced = runs.Where(r => r.Usage.CostUsd is null).Select(r => r.RunId).ToList();
+        if (costs.Count > 0 && unpriced.Count > 0)
+            sb.Append($"<p class=\"meta\">Without a known cost: {E(string.Join(", ", unpriced))}.</p>");
+
+        var scaffoldRuns = runs.Where(r => !string.IsNullOrEmpty(r.Scaffold)).ToList();
+        if (scaffoldRuns.Count > 0)
+        {
+            sb.Append("<h2>Test-time scaling</h2>");
+            var curves = scaffoldRuns
+                .Select(r => (labels[r.RunId], ScoreBreakdown.ScalingCurve(points.Where(p => p.RunId == r.RunId))))
+                .Where(c => c.Item2.Count > 0)
+                .Select(c => (c.Item1, (IReadOnlyList<BudgetPoint>)c.Item2))
+                .ToList();
+            if (curves.Count > 0)
+            {
+                Figure(sb, "scaling", charts.ScalingCurves(curves), "Score against token budget per sample for scaffold runs");
+                sb.Append("<p class=\"meta\">At a budget B, a sample counts with its grade if all its tokens (every scaffold step, input and output) fit in B, and as 0 otherwise; the curve ends at the run's score.</p>");
+            }
+            else
+                sb.Append("<p class=\"empty\">No graded samples in scaffold runs yet.</p>");
+        }
+        return Document(sb.ToString());
+    }
+
+    private void Breakdown(StringBuilder sb, string id, string title, IReadOnlyList<GroupScore> scores, IReadOnlyList<RunSummary> runs, IReadOnlyDictionary<string, string> labels)
+    {
+        sb.Append($"<h2>{E(title)}</h2>");
+        if (scores.Count == 0)
+        {
+            sb.Append("<p class=\"empty\">No graded samples yet.</p>");
+            return;
+        }
+        var groups = scores.Select(s => s.Group).Distinct().OrderBy(g => g, StringComparer.Ordinal).ToList();
+        var runIds = runs.Select(r => r.RunId).Where(id => scores.Any(s => s.RunId == id)).ToList();
+        sb.Append($"<table id=\"by-{id}\"><thead><tr><th>Run</th>");
+        foreach (var g in groups) sb.Append($"<th class=\"num\">{E(g)}</th>");
+        sb.Append("</tr></thead><tbody>");
+        foreach (var runId in runIds)
+        {
+            sb.Append($"<tr><td>{E(labels[runId])}</td>");
+            foreach (var g in groups)
+            {
+                var s = scores.FirstOrDefault(x => x.RunId == runId && x.Group == g);
+                sb.Append(s is null ? "<td class=\"num\">—</td>" : $"<td class=\"num\">{E(Percent(s.Score))} <small>(n={s.Graded})</small></td>");
+            }
+            sb.Append("</tr>");
+        }
+        sb.Append("</tbody></table>");
+        Figure(sb, $"score-by-{id}", charts.GroupedScores(title, id, scores, labels), title);
+    }
+
+    private static void Figure(StringBuilder sb, string id, byte[] png, string caption) =>
+        sb.Append($"<figure id=\"{id}\"><img alt=\"{E(caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"><figcaption>{E(caption)}</figcaption></figure>");
+
+    private static string Document(string body) => $$"""
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+        <title>Qed results report</title>
+        <style>
+        body { font: 15px/1.5 system-ui, "DejaVu Sans", sans-serif; color: #1d232b; max-width: 1100px; margin: 1rem auto 4rem; padding: 0 1.5rem; }
+        h2 { border-bottom: 1px solid #d9dee4; padding-bottom: .2rem; margin-top: 2rem; }
+        table { border-collapse: collapse; width: 100%; font-size: .9rem; margin: .5rem 0 1rem; }
+        th, td { border: 1px solid #d9dee4; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+        thead th { background: #eef2f6; }
+        .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        .meta { color: #5c6773; } .empty { color: #5c6773; font-style: italic; }
+        figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #d9dee4; }
+        figcaption { color: #5c6773; font-size: .85rem; }
+        </style>
+        </head>
+        <body>
+        {{body}}
+        </body>
+        </html>
+        """;
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Qed.Viewer.Pages;
+using Qed.Viewer.Rendering;
+using Qed.Viewer.ReadModel;
+
+namespace Qed.Viewer;
+
+/// <summary>Where the viewer listens. Loopback unless the user asks otherwise; port 0 picks a free port.</summary>
+public sealed record ViewerOptions(string Host = "127.0.0.1", int Port = 7860, int PageSize = 50);
+
+/// <summary>The results viewer: a small Kestrel app of server-rendered pages over <see cref="IRunResults"/>.</summary>
+public sealed class ViewerApp : IAsyncDisposable
+{
+    /// <summary>Sent with every response: scripts and styles only from the viewer itself, nothing remote,
+    /// no inline handlers, no plugins, no framing. A proof that slipped markup past the renderer still runs nothing.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; img-src 'self'; " +
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'";
+
+    private readonly WebApplication _app;
+
+    private ViewerApp(WebApplication app) => _app = app;
+
+    /// <summary>The address the viewer answers on, e.g. http://127.0.0.1:7860 (known after <see cref="StartAsync"/>).</summary>
+    public Uri Address => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public static ViewerApp Create(IRunResults results, ViewerOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ViewerApp).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        var host = options.Host.Contains(':') && !options.Host.StartsWith('[') ? $"[{options.Host}]" : options.Host;
+        builder.WebHost.UseUrls($"http://{host}:{options.Port.ToString(CultureInfo.InvariantCulture)}");
+        var app = builder.Build();
+        Map(app, results, options);
+        return new ViewerApp(app);
+    }
+
+    public Task StartAsync(CancellationToken ct) => _app.StartAsync(ct);
+
+    public Task StopAsync(CancellationToken ct) => _app.StopAsync(ct);
+
+    public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private static void Map(WebApplication app, IRunResults results, ViewerOptions options)
+    {
+        var markdown = new ProofMarkdown();
+        var assets = new StaticAssets();
+
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            await next(context);
+        });
+
+        app.MapGet("/static/{**path}", (string path) => assets.Serve(path));
+
+        app.MapGet("/", async (CancellationToken ct) =>
+            Page(LeaderboardPage.Render(await results.RunsAsync(ct))));
+
+        app.MapGet("/runs/{runId}", async (string runId, HttpRequest request, CancellationToken ct) =>
+        {
+            var run = await results.RunAsync(runId, ct);
+            if (run is null) return NotFound($"No run '{runId}' in this store.");
+            var query = ReadProblemQuery(request.Query, options.PageSize);
+            var facets = await results.FacetsAsync(runId, ct);
+            Paged<ProblemRow>? problems = null;
+            string? searchError = null;
+            try
+            {
+                problems = await results.ProblemsAsync(runId, query, ct);
+            }
+            catch (RegexMatchTimeoutException e)
+            {
+                searchError = $"The regular expression took longer than {e.MatchTimeout.TotalMilliseconds:0} ms on one text and was stopped; simplify it.";
+            }
+            catch (SearchTimeoutException e)
+            {
+                searchError = e.Message;
+            }
+            catch (RegexParseException e)
+            {
+                searchError = $"Not a valid regular expression: {e.Message}";
+            }
+            return Page(RunPage.Render(run, facets, query, problems, searchError));
+        });
+
+        app.MapGet("/runs/{runId}/problems/{problemId}", async (string runId, string problemId, CancellationToken ct) =>
+        {
+            var page = await results.ProblemAsync(runId, problemId, ct);
+            return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.") : Page(ProblemPageView.Render(page, markdown));
+        });
+
+        app.MapGet("/compare", async (HttpRequest request, CancellationToken ct) =>
+        {
+            string? a = request.Query["a"], b = request.Query["b"];
+            if (string.IsNullOrEmpty(a) || string.IsNullOrEmpty(b))
+                return Page(ComparePage.Refusal("Choose two runs to compare (parameters a and b)."), 400);
+            var runA = await results.RunAsync(a, ct);
+            var runB = await results.RunAsync(b, ct);
+            if (runA is null || runB is null) return NotFound($"No run '{(runA is null ? a : b)}' in this store.");
+            if (runA.Benchmark != runB.Benchmark)
+                return Page(ComparePage.Refusal($"Runs {a} ({runA.Benchmark}) and {b} ({runB.Benchmark}) are on different benchmarks; only runs on the same benchmark can be compared."), 400);
+            var rows = await results.CompareAsync(a, b, IntOr(request.Query["page"], 1), options.PageSize, ct);
+            return Page(ComparePage.Render(runA, runB, rows));
+        });
+    }
+
+    internal static ProblemQuery ReadProblemQuery(IQueryCollection q, int pageSize)
+    {
+        static string? Text(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+        static double? Fraction(string? s) =>
+            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? Math.Clamp(v, 0, 100) / 100 : null;
+        return new ProblemQuery(
+            Level: Text(q["level"]), Category: Text(q["category"]),
+            MinScore: Fraction(q["min"]), MaxScore: Fraction(q["max"]),
+            Status: Text(q["status"]), Text: Text(q["q"]), Regex: q["regex"] == "1",
+            Page: Math.Max(1, IntOr(q["page"], 1)), PageSize: pageSize);
+    }
+
+    private static int IntOr(string? s, int fallback) =>
+        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+
+    private static IResult Page(string html, int status = 200) =>
+        Results.Content(html, "text/html; charset=utf-8", System.Text.Encoding.UTF8, status);
+
+    private static IResult NotFound(string message) =>
+        Page(Html.Layout("Not found", $"<h1>Not found</h1><p class=\"error\">{Html.E(message)}</p><p><a href=\"/\">back to the leaderboard</a></p>"), 404);
+}
+
+/// <summary>A text search ran past its overall time limit.</summary>
+public sealed class SearchTimeoutException(string message) : Exception(message);

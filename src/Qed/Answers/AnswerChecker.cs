@@ -1,0 +1,123 @@
+using System.Text.RegularExpressions;
+
+namespace Qed.Answers;
+
+/// <summary>
+/// Decides whether a predicted answer equals the reference: extraction from the reply, parsing to
+/// <see cref="MathExpr"/>, normalisation, then exact comparison. Pure and thread-safe: every call owns its
+/// budget, so calls run in parallel freely. Past the time or size limit the verdict is undecided, never a hang;
+/// cancelling the token throws <see cref="OperationCanceledException"/>.
+/// </summary>
+public static partial class AnswerChecker
+{
+    public static AnswerCheck Check(string gold, string pred, AnswerOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(gold);
+        ArgumentNullException.ThrowIfNull(pred);
+        options ??= AnswerOptions.Default;
+        if (gold.Length > options.MaxInputChars || pred.Length > options.MaxInputChars)
+            return new AnswerCheck(AnswerVerdict.Undecided, null, null, $"input longer than {options.MaxInputChars} characters");
+        var budget = new AnswerBudget(options.Timeout, options.MaxBits, ct);
+        string? goldShown = null, predShown = null;
+        try
+        {
+            var (latex, expr) = Notations(options.MatchTypes);
+            var g = Read(gold, latex, expr, options, budget);
+            var p = Read(pred, latex, expr, options, budget);
+            goldShown = g.Shown;
+            predShown = p.Shown;
+            if (g.Text is null)
+                return new AnswerCheck(AnswerVerdict.Undecided, null, predShown, "no answer found in the gold");
+            if (p.Text is null)
+                return new AnswerCheck(AnswerVerdict.Different, goldShown, null, "no answer found in the prediction");
+            if (g.Expr is null || p.Expr is null)
+            {
+                var why = g.Expr is null ? $"gold not parsed ({g.Error})" : $"prediction not parsed ({p.Error})";
+                return PlainText(g.Text) == PlainText(p.Text)
+                    ? new AnswerCheck(AnswerVerdict.Equivalent, goldShown, predShown, $"same text; {why}")
+                    : new AnswerCheck(AnswerVerdict.Undecided, goldShown, predShown, why);
+            }
+            var judgement = new AnswerComparison(budget, options.Precision, options.Strict).Compare(g.Expr, p.Expr);
+            var verdict = judgement.Outcome switch
+            {
+                Outcome.Equal => AnswerVerdict.Equivalent,
+                Outcome.Different => AnswerVerdict.Different,
+                _ => AnswerVerdict.Undecided,
+            };
+            return new AnswerCheck(verdict, goldShown, predShown, judgement.Reason);
+        }
+        catch (AnswerLimitException e)
+        {
+            return new AnswerCheck(AnswerVerdict.Undecided, goldShown, predShown, e.Message);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return new AnswerCheck(AnswerVerdict.Undecided, goldShown, predShown, "time limit exceeded while extracting the answer");
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArithmeticException or DomainException or ParseException or InsufficientExecutionStackException
+                                       or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OutOfMemoryException)
+        {
+            // A fault in one check must not stop a batch of thousands: report it as the reason.
+            return new AnswerCheck(AnswerVerdict.Undecided, goldShown, predShown, $"checker fault: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static (bool Latex, bool Expr) Notations(IReadOnlyList<string>? matchTypes)
+    {
+        if (matchTypes is null || matchTypes.Count == 0) return (true, true);
+        var latex = matchTypes.Contains("latex", StringComparer.OrdinalIgnoreCase);
+        var expr = matchTypes.Contains("expr", StringComparer.OrdinalIgnoreCase);
+        return latex || expr ? (latex, expr) : (true, true);
+    }
+
+    private sealed record Side(string? Text, MathExpr? Expr, string? Error, string? Shown);
+
+    private static Side Read(string reply, bool latex, bool expr, AnswerOptions options, AnswerBudget budget)
+    {
+        var found = FinalAnswerExtraction.Find(reply, latex, expr);
+        budget.Check();
+        if (found is null) return new Side(null, null, "no answer", null);
+        if (found.Text.Length > options.MaxAnswerChars)
+            throw new AnswerLimitException($"extracted answer longer than {options.MaxAnswerChars} characters");
+        var prepared = Prepare(found.Text, found.Plain);
+        try
+        {
+            var parsed = MathParser.Parse(prepared, budget);
+            var normal = AnswerShapes.Normalize(parsed, budget);
+            return new Side(found.Text, normal, null, MathRender.Display(normal));
+        }
+        catch (ParseException e)
+        {
+            return new Side(found.Text, null, e.Message, prepared);
+        }
+    }
+
+    /// <summary>Cleans an extracted answer for the parser; plain-text numbers may use a decimal comma (2,74).</summary>
+    internal static string Prepare(string answer, bool plain)
+    {
+        var s = LatexCleaning.Simplify(LatexCleaning.RepairEscapes(answer));
+        s = GluedConnectiveRe().Replace(s, " $1 ");
+        if (plain)
+        {
+            var m = DecimalCommaRe().Match(s);
+            if (m.Success && !ThousandsRe().IsMatch(s)) s = s.Replace(',', '.');
+        }
+        return s;
+    }
+
+    private static string PlainText(string s) =>
+        new(LatexCleaning.Simplify(s).ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray());
+
+    [GeneratedRegex(@"(?<=[0-9)\]}])(or|and)(?=[A-Z(\[\\])", RegexOptions.None, 200)]
+    private static partial Regex GluedConnectiveRe();
+
+    [GeneratedRegex(@"^-?\d+,\d+$", RegexOptions.None, 200)]
+    private static partial Regex DecimalCommaRe();
+
+    [GeneratedRegex(@"^-?[1-9]\d{0,2}(,\d{3})+$", RegexOptions.None, 200)]
+    private static partial Regex ThousandsRe();
+}

@@ -1,0 +1,245 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Qed.Answers;
+
+/// <summary>
+/// Finds the final answer in a model reply. In order: "The final answer is X. I hope it is correct",
+/// the last \boxed{}/\fbox{} (with boxes just before it joined by "and"/commas), "final answer … is X",
+/// then whichever comes last of the last maths span ($…$, $$…$$, \(…\), \[…\]) and the last plain number,
+/// and for short plain replies the whole text. Pure; returns null when there is no answer.
+/// </summary>
+public static partial class FinalAnswerExtraction
+{
+    /// <summary>The extracted answer text, or null when the reply holds none.</summary>
+    public static string? Extract(string reply) => Find(reply, latex: true, expr: true)?.Text;
+
+    /// <param name="Plain">True when the answer came from plain text (decimal commas are then allowed).</param>
+    internal sealed record Found(string Text, bool Plain, string How);
+
+    private readonly record struct Span(int Start, int End, string Content);
+
+    internal static Found? Find(string reply, bool latex, bool expr)
+    {
+        var text = LatexCleaning.RepairEscapes(reply);
+
+        var hope = LastMatch(FinalAnswerHopeRe(), text);
+        if (hope is not null)
+        {
+            var inner = hope.Groups[1].Value.Replace("\\\"", "").Trim().Trim('"', '\'', '`').Trim();
+            if (inner.Length > 0) return new Found(StripDelimiters(inner), !HasLatex(inner), "final answer sentence");
+        }
+
+        var boxes = Boxes(text);
+        if (boxes.Count > 0) return new Found(Group(text, boxes, extraWords: 1), false, "boxed");
+
+        var envs = latex ? MathSpans(text) : [];
+        foreach (Match m in FinalAnswerRe().Matches(text).Reverse())
+        {
+            foreach (var after in AnswerStarts(text, m.Index + m.Length))
+            {
+                var env = envs.FirstOrDefault(e => e.Start >= after && e.Start <= after + 2 && e.Content.Trim().Length > 0);
+                if (env.Content is not null) return new Found(env.Content.Trim(), false, "final answer phrase");
+                if (!expr) continue;
+                var n = PlainNumberRe().Match(text, after);
+                if (n.Success && n.Index <= after + 2) return new Found(n.Value, true, "final answer phrase");
+            }
+        }
+
+        Span? lastEnv = envs.Count > 0 ? envs[^1] : null;
+        Match? lastNumber = null;
+        if (expr)
+            foreach (Match n in PlainNumberRe().Matches(text))
+                if (!envs.Any(e => n.Index >= e.Start && n.Index < e.End)) lastNumber = n;
+
+        if (lastEnv is { } env2 && (lastNumber is null || env2.End >= lastNumber.Index))
+        {
+            var nonEmpty = envs.Where(e => e.Content.Trim().Length > 0).ToList();
+            if (nonEmpty.Count > 0) return new Found(Group(text, nonEmpty, extraWords: 0), false, "maths span");
+        }
+        if (envs.Count == 0 && LooksLikeMaths(text)) return new Found(text.Trim(), !HasLatex(text), "whole text");
+        if (lastNumber is not null) return new Found(lastNumber.Value, true, "last number");
+        return null;
+    }
+
+    private static Match? LastMatch(Regex re, string text)
+    {
+        Match? last = null;
+        foreach (Match m in re.Matches(text)) last = m;
+        return last;
+    }
+
+    private static bool HasLatex(string s) => s.Contains('\\') || s.Contains('$') || s.Contains('^') || s.Contains('{');
+
+    private static string StripDelimiters(string s) =>
+        s.Replace("$", " ").Replace("\\(", " ").Replace("\\)", " ").Replace("\\[", " ").Replace("\\]", " ").Trim();
+
+    /// <summary>Short text made of maths rather than prose: no word of four or more letters except known ones.</summary>
+    private static bool LooksLikeMaths(string text)
+    {
+        if (text.Length > 300) return false;
+        // Environment names and \text{…} contents are not prose; count a text group as one symbol.
+        text = LatexWordsRe().Replace(text, m => m.Value.StartsWith("\\begin", StringComparison.Ordinal) || m.Value.StartsWith("\\end", StringComparison.Ordinal) ? " " : " x ");
+        var shortWords = new HashSet<string>(StringComparer.Ordinal);
+        var i = 0;
+        while (i < text.Length)
+        {
+            if (!char.IsAsciiLetter(text[i])) { i++; continue; }
+            var start = i;
+            while (i < text.Length && char.IsAsciiLetter(text[i])) i++;
+            if (start > 0 && text[start - 1] == '\\') continue;
+            var word = text[start..i];
+            if (MathLexer.Words.Contains(word)) continue;
+            if (word.Length >= 4) return false;
+            if (word.Length >= 2) shortWords.Add(word);
+        }
+        // One short word may be an answer ("odd"); several are prose ("not it's not 10").
+        return shortWords.Count <= 1 && text.Any(char.IsLetterOrDigit);
+    }
+
+    private static List<Span> Boxes(string text)
+    {
+        var result = new List<Span>();
+        var from = 0;
+        while (true)
+        {
+            var b = text.IndexOf("\\boxed", from, StringComparison.Ordinal);
+            var f = text.IndexOf("\\fbox", from, StringComparison.Ordinal);
+            var at = b < 0 ? f : f < 0 ? b : Math.Min(b, f);
+            if (at < 0) break;
+            var i = at + (at == b ? 6 : 5);
+            while (i < text.Length && text[i] == ' ') i++;
+            if (i < text.Length && text[i] == '{')
+            {
+                var depth = 0;
+                var end = text.Length;
+                for (var k = i; k < text.Length; k++)
+                {
+                    if (text[k] == '\\') { k++; continue; }
+                    if (text[k] == '{') depth++;
+                    else if (text[k] == '}' && --depth == 0) { end = k; break; }
+                }
+                var content = text[(i + 1)..Math.Min(end, text.Length)];
+                result.Add(new Span(at, Math.Min(end + 1, text.Length), content));
+                from = Math.Min(end + 1, text.Length);
+            }
+            else
+            {
+                var end = i;
+                while (end < text.Length && !char.IsWhiteSpace(text[end]) && text[end] != '$') end++;
+                if (end > i) result.Add(new Span(at, end, text[i..end]));
+                from = Math.Max(end, at + 1);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Maths spans in reading order; an escaped \$ neither opens nor closes one.</summary>
+    private static List<Span> MathSpans(string text)
+    {
+        var spans = new List<Span>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            if (c == '\\' && i + 1 < text.Length)
+            {
+                if (text[i + 1] is '(' or '[')
+                {
+                    var close = text[i + 1] == '(' ? "\\)" : "\\]";
+                    var j = text.IndexOf(close, i + 2, StringComparison.Ordinal);
+                    if (j < 0) { i += 2; continue; }
+                    spans.Add(new Span(i, j + 2, text[(i + 2)..j]));
+                    i = j + 2;
+                    continue;
+                }
+                i += 2;
+                continue;
+            }
+            if (c == '$')
+            {
+                var width = i + 1 < text.Length && text[i + 1] == '$' ? 2 : 1;
+                var j = FindDollar(text, i + width, width);
+                if (j < 0) { i += width; continue; }
+                spans.Add(new Span(i, j + width, text[(i + width)..j]));
+                i = j + width;
+                continue;
+            }
+            i++;
+        }
+        return spans;
+    }
+
+    private static int FindDollar(string text, int from, int width)
+    {
+        for (var k = from; k < text.Length; k++)
+        {
+            if (text[k] == '\\') { k++; continue; }
+            if (text[k] != '$') continue;
+            if (width == 1 || (k + 1 < text.Length && text[k + 1] == '$')) return k;
+        }
+        return -1;
+    }
+
+    /// <summary>The last span together with the spans just before it that only "and", "or", commas or
+    /// spacing separate ("$1$ and $2$", "\boxed{1} papers and \boxed{2} bins").</summary>
+    private static string Group(string text, List<Span> spans, int extraWords)
+    {
+        var first = spans.Count - 1;
+        while (first > 0 && IsConnective(text[spans[first - 1].End..spans[first].Start], extraWords)) first--;
+        if (first == spans.Count - 1) return spans[^1].Content.Trim();
+        var sb = new StringBuilder();
+        for (var k = first; k < spans.Count; k++)
+        {
+            if (sb.Length > 0) sb.Append(", ");
+            sb.Append(spans[k].Content.Trim());
+        }
+        return sb.ToString();
+    }
+
+    private static bool IsConnective(string gap, int extraWords)
+    {
+        if (gap.Length > 60) return false;
+        var stripped = ConnectiveNoiseRe().Replace(gap, " ");
+        var words = stripped.Split([' ', ',', ';', '.', '$', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries);
+        var others = 0;
+        foreach (var w in words)
+        {
+            if (w is "and" or "or" or "&") continue;
+            if (w.Any(char.IsDigit) || w.Contains('\\') || w.Length > 15) return false;
+            others++;
+        }
+        return others <= extraWords;
+    }
+
+    [GeneratedRegex(@"(?is)final\s+answer\s+is\s*:?\s*(.{1,400}?)\s*\.?\s*I\s+hope", RegexOptions.None, 500)]
+    private static partial Regex FinalAnswerHopeRe();
+
+    [GeneratedRegex(@"\\(?:begin|end|text\w*|mathrm|operatorname)\s*\{[^{}]*\}", RegexOptions.None, 200)]
+    private static partial Regex LatexWordsRe();
+
+    [GeneratedRegex(@"(?i)final\s+answer\b", RegexOptions.None, 500)]
+    private static partial Regex FinalAnswerRe();
+
+    [GeneratedRegex(@"\G\s*:\s*", RegexOptions.None, 200)]
+    private static partial Regex ColonRe();
+
+    [GeneratedRegex(@"(?is)\bis\b\s*:?\s*", RegexOptions.None, 200)]
+    private static partial Regex IsRe();
+
+    /// <summary>Where the answer may start after "final answer": right after a colon, or after the first "is" within 100 characters.</summary>
+    private static IEnumerable<int> AnswerStarts(string text, int from)
+    {
+        var colon = ColonRe().Match(text, from);
+        if (colon.Success) yield return colon.Index + colon.Length;
+        var window = Math.Min(text.Length - from, 110);
+        var isMatch = IsRe().Match(text, from, window);
+        if (isMatch.Success) yield return isMatch.Index + isMatch.Length;
+    }
+
+    [GeneratedRegex(@"(?<![\w.\\])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)", RegexOptions.None, 500)]
+    private static partial Regex PlainNumberRe();
+
+    [GeneratedRegex(@"\\q?quad|\\text\w*\s*\{|\\mathrm\s*\{|\}|\\[,;:! ]|\\\(|\\\)|\\\[|\\\]", RegexOptions.None, 200)]
+    private static partial Regex ConnectiveNoiseRe();
+}
