@@ -152,11 +152,16 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
 
     private static Judgement CompareText(MathExpr g, MathExpr p)
     {
-        var a = NormalText(TextOf(g));
-        var b = NormalText(TextOf(p));
+        var a = AnswerChecker.PlainText(TextOf(g));
+        var b = AnswerChecker.PlainText(TextOf(p));
         if (a.Length == 0 || b.Length == 0) return Judgement.Unknown("empty text");
-        return a == b ? Judgement.Equal("same text") : Judgement.Different($"text \"{a}\" against \"{b}\"");
+        if (a == b) return Judgement.Equal("same text");
+        // Two worded answers may say the same thing differently ("no solutions", "there is none"): a judge decides.
+        if (IsWorded(g) || IsWorded(p)) return Judgement.Unknown("a worded answer differs in wording");
+        return Judgement.Different($"text \"{a}\" against \"{b}\"");
     }
+
+    private static bool IsWorded(MathExpr e) => e is TextExpr t && t.Text.Trim().Contains(' ');
 
     private static string TextOf(MathExpr e) => e switch
     {
@@ -168,8 +173,6 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
         _ => MathRender.Display(e),
     };
 
-    private static string NormalText(string s) =>
-        new(s.ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray());
 
     // ---------- intervals ----------
 

@@ -69,10 +69,24 @@ public class AnswerCheckerTests
     [Fact]
     public void A_prediction_without_an_answer_is_different_and_a_gold_without_one_is_undecided()
     {
-        var noPred = AnswerChecker.Check("2", "I could not solve this problem.");
+        var noPred = AnswerChecker.Check("2", "   ");
         noPred.Verdict.Should().Be(AnswerVerdict.Different);
         noPred.PredParsed.Should().BeNull();
+        AnswerChecker.Check("2", "I could not solve this problem.").Verdict.Should().Be(AnswerVerdict.Undecided,
+            "a worded reply goes to the judge rather than being guessed");
         AnswerChecker.Check("", "2").Verdict.Should().Be(AnswerVerdict.Undecided);
+    }
+
+    [Fact]
+    public void Worded_answers_match_as_text_and_otherwise_go_to_a_judge()
+    {
+        Verdict("No positive integers", "no positive integers.").Should().Be(AnswerVerdict.Equivalent);
+        Verdict("no solutions", "there are none").Should().Be(AnswerVerdict.Undecided);
+        Verdict("n is prime", "12").Should().Be(AnswerVerdict.Undecided);
+        Verdict("$P(n)=(n+2a)^{2}-2a^{2}$ for some nonnegative integer $a$", "\\boxed{P(n)=(n+2a)^{2}-2a^{2} \\text{ for some nonnegative integer } a}")
+            .Should().Be(AnswerVerdict.Equivalent);
+        Verdict("odd $n$", "\\boxed{n \\text{ odd}}").Should().Be(AnswerVerdict.Undecided, "never letters o*d*d*n");
+        Verdict("1 if the triangle is isosceles, otherwise 2", "2").Should().Be(AnswerVerdict.Undecided, "not the last number of the gold");
     }
 
     [Fact]
