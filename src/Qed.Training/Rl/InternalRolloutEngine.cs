@@ -47,7 +47,7 @@ public sealed class InternalRolloutEngine : IRolloutEngine
     public IReadOnlyList<Rollout> Generate(IReadOnlyList<RolloutRequest> requests, SamplingSettings sampling, CancellationToken cancellationToken)
     {
         var generator = new Generator((ulong)sampling.Seed, _device);
-        var options = new SamplingOptions(sampling.MaxNewTokens, sampling.Temperature, 1.0, _stopIds);
+        var options = new PolicySamplingOptions(sampling.MaxNewTokens, sampling.Temperature, 1.0, _stopIds);
         var results = new List<Rollout>();
         foreach (var request in requests)
         {

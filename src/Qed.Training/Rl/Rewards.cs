@@ -102,3 +102,26 @@ public sealed class JudgeRewardGrader(Qed.Grading.ProofGrader grader) : IRewardG
             : RewardGrade.Failed(outcome.Error ?? outcome.Status);
     }
 }
+
+/// <summary>
+/// Rule-based reward for answer problems: Qed.Answers' checker reads the final answer from the reply and compares it
+/// exactly with the short answer — equivalent: full marks, different: 0. An undecided check goes to the judge when one
+/// is configured (<paramref name="fallback"/>), else it is a grading failure with the checker's reason.
+/// </summary>
+public sealed class AnswerCheckerGrader(double maxPoints = 7, IRewardGrader? fallback = null) : IRewardGrader
+{
+    public bool CallsModel => fallback is not null;
+
+    public async Task<RewardGrade> GradeAsync(Problem problem, string answer, CancellationToken cancellationToken)
+    {
+        if (problem.ShortAnswer is null) return RewardGrade.Failed($"problem {problem.Id} has no short answer to check against");
+        var check = Qed.Answers.AnswerChecker.Check(problem.ShortAnswer, answer, null, cancellationToken);
+        return check.Verdict switch
+        {
+            Qed.Answers.AnswerVerdict.Equivalent => RewardGrade.Of(maxPoints),
+            Qed.Answers.AnswerVerdict.Different => RewardGrade.Of(0),
+            _ when fallback is not null => await fallback.GradeAsync(problem, answer, cancellationToken).ConfigureAwait(false),
+            _ => RewardGrade.Failed($"answer check undecided: {check.Reason}"),
+        };
+    }
+}

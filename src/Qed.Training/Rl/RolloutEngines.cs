@@ -34,14 +34,21 @@ public static class RewardGraders
         {
             case "first-integer":
                 return new FirstIntegerGrader(options.MaxPoints);
+            case "answer" when options.Grader.Model is null:
+                return new AnswerCheckerGrader(options.MaxPoints);
+            case "answer":
+                return new AnswerCheckerGrader(options.MaxPoints, await JudgeAsync(options, models, cancellationToken).ConfigureAwait(false));
             case "judge":
-            case "answer" when options.Grader.Model is not null:
-                if (models is null) throw new QedException("the judge grader needs a chat client factory");
-                var judge = await models.OpenAsync(options.Grader.Model!, cancellationToken).ConfigureAwait(false);
-                var prompts = new Qed.Llm.PromptLibrary(options.Grader.Prompt);
-                return new JudgeRewardGrader(new Qed.Grading.ProofGrader(judge, prompts));
+                return await JudgeAsync(options, models, cancellationToken).ConfigureAwait(false);
             default:
-                throw new QedException($"grader kind '{options.Grader.Kind}' without a model is not supported yet: the rule-based answer checker (Qed.Answers) has not landed on this branch; give grader.model for an LLM answer judge");
+                throw new QedException($"unknown grader kind '{options.Grader.Kind}'");
         }
+    }
+
+    private static async Task<IRewardGrader> JudgeAsync(GrpoOptions options, Qed.Llm.ChatClientFactory? models, CancellationToken cancellationToken)
+    {
+        if (models is null) throw new QedException("the judge grader needs a chat client factory");
+        var judge = await models.OpenAsync(options.Grader.Model!, cancellationToken).ConfigureAwait(false);
+        return new JudgeRewardGrader(new Qed.Grading.ProofGrader(judge, new Qed.Llm.PromptLibrary(options.Grader.Prompt), answerChecker: new Qed.Grading.SymbolicAnswerChecker()));
     }
 }

@@ -11,7 +11,8 @@ public class GrpoTrainingTests
 {
     private static string TinyConfig => Path.Combine(RepoPaths.Root, "configs", "train", "grpo-tiny.yaml");
 
-    private static GrpoOptions Tiny(string outDir) => GrpoOptionsLoader.Load(TinyConfig, outDir, ModelDirectory.Resolve);
+    // Threads 0: keep the test process's one intra-op thread (TestThreads) rather than the config's 2.
+    private static GrpoOptions Tiny(string outDir) => GrpoOptionsLoader.Load(TinyConfig, outDir, ModelDirectory.Resolve) with { Threads = 0 };
 
     private static List<JsonObject> Metrics(string outDir) =>
         File.ReadAllLines(Path.Combine(outDir, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();

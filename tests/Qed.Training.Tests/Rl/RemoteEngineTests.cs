@@ -21,7 +21,7 @@ public class RemoteEngineTests
 
         var options = GrpoOptionsLoader.Load(Path.Combine(RepoPaths.Root, "configs", "train", "grpo-tiny.yaml"), dir.Path, ModelDirectory.Resolve) with
         {
-            Steps = 3, MaxLag = 0, SaveEvery = 0,
+            Steps = 3, MaxLag = 0, SaveEvery = 0, Threads = 0,
             Engine = RolloutEngineKind.Remote,
             Remote = new RemoteEngineOptions { BaseUrls = [a.BaseUrl, b.BaseUrl], Model = "policy", ConcurrentRequests = 2 },
         };

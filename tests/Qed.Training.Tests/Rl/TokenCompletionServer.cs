@@ -56,7 +56,7 @@ public sealed class TokenCompletionServer : IAsyncDisposable
         CompletionRequests.Enqueue(body);
         var prompt = body["prompt"]!.AsArray().Select(x => (int)x!.GetValue<long>()).ToList();
         int n = (int)body["n"]!.GetValue<long>();
-        var options = new SamplingOptions((int)body["max_tokens"]!.GetValue<long>(), body["temperature"]!.GetValue<double>(), 1.0, _stopIds);
+        var options = new PolicySamplingOptions((int)body["max_tokens"]!.GetValue<long>(), body["temperature"]!.GetValue<double>(), 1.0, _stopIds);
         IReadOnlyList<SampledSequence> samples;
         lock (_gate) samples = new PolicySampler(_model).Sample(prompt, n, options, new torch.Generator((ulong)body["seed"]!.GetValue<long>()));
         var choices = new JsonArray(samples.Select((s, i) => (JsonNode)new JsonObject
