@@ -111,7 +111,11 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
             var trainClock = Stopwatch.StartNew();
             var (samples, lossStats, lossValue, gradNorm, trainedTokens) = TrainStep(model, reference, optimizer, parameters, batch, lossSettings, device);
             var train = trainClock.Elapsed;
-            versions.Publish(PolicySnapshot.Of(model, step));
+            bool last = step == options.Steps;
+            bool save = last || (options.SaveEvery > 0 && step % options.SaveEvery == 0);
+            // A checkpoint must hold the older versions the next steps sample with, so on a save step the new
+            // version is published (letting the producer release older ones) only once the checkpoint is written.
+            if (!save) versions.Publish(PolicySnapshot.Of(model, step));
 
             var record = StepMetrics(batch, step, samples, lossStats, lossValue, gradNorm, trainedTokens, wait, train, stepClock.Elapsed);
             double rewardMean = Number(record["reward_mean"]);
@@ -126,9 +130,11 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
                 wait.TotalSeconds, stepClock.Elapsed.TotalSeconds, elapsed,
                 TimeSpan.FromSeconds(elapsed.TotalSeconds / (step - startStep) * (options.Steps - step))));
 
-            bool last = step == options.Steps;
-            if (last || (options.SaveEvery > 0 && step % options.SaveEvery == 0))
+            if (save)
+            {
                 await SaveCheckpointAsync(model, optimizer, versions, step, last, cancellationToken);
+                versions.Publish(PolicySnapshot.Of(model, step));
+            }
         }
 
         await Qwen3Checkpoint.SaveAsync(model, options.Out, TensorDTypes.FromTorchName(options.SaveDtype), TokenizerDirectory(), cancellationToken);
@@ -294,13 +300,16 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
             foreach (var (name, p) in model.NamedWeights()) TensorConversion.Add(master, name, p, TensorDType.F32);
             await master.WriteAsync(Path.Combine(partial, TrainerState.MasterWeightsFileName), ct);
         }
-        // The older versions that coming steps' rollouts sample with (asynchronous pipeline).
-        foreach (var snapshot in versions.Held.Where(s => s.Version < step && s.Version >= step - options.MaxLag))
+        // The older versions that coming steps' rollouts sample with (asynchronous pipeline), copied while the
+        // producer cannot release them.
+        var rolloutPolicies = versions.ReadHeld(held => held.Where(s => s.Version < step && s.Version >= step - options.MaxLag).Select(snapshot =>
         {
             var writer = new SafetensorsWriter();
             foreach (var (name, value) in snapshot.Weights) TensorConversion.Add(writer, name, value, TensorDType.F32);
-            await writer.WriteAsync(Path.Combine(partial, $"{RolloutPolicyPrefix}{snapshot.Version}.safetensors"), ct);
-        }
+            return (snapshot.Version, Writer: writer);
+        }).ToList());
+        foreach (var (version, writer) in rolloutPolicies)
+            await writer.WriteAsync(Path.Combine(partial, $"{RolloutPolicyPrefix}{version}.safetensors"), ct);
         await new TrainerState
         {
             Step = step, TotalSteps = options.Steps, Epoch = 0, MicroBatchInEpoch = 0, OptimizerStep = optimizer.Step,

@@ -60,6 +60,8 @@ public class GrpoTrainingTests
         var interrupted = () => new GrpoTrainer(Short(killed.Path)).RunAsync(stopAtFive, null, kill.Token);
         await interrupted.Should().ThrowAsync<OperationCanceledException>();
         Directory.Exists(Path.Combine(killed.Path, "checkpoint-4")).Should().BeTrue();
+        // Step 5 samples with version 4 − max_lag: with max_lag 1 the checkpoint carries version 3 for it.
+        File.Exists(Path.Combine(killed.Path, "checkpoint-4", "rollout_policy_v3.safetensors")).Should().Be(maxLag == 1);
         File.Exists(Path.Combine(killed.Path, "model.safetensors")).Should().BeFalse();
 
         // A resumed process starts a new TensorBoard event file named by (second, host, pid); in one test process
