@@ -70,6 +70,9 @@ return 0;
 JsonObject RunChild(string file, string[] arguments)
 {
     var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+    // Debian's PyTorch calls the system BLAS (OpenBLAS once libopenblas0-pthread is installed), which has its own pool.
+    start.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
+    start.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
     foreach (var a in arguments.Where(a => a.Length > 0)) start.ArgumentList.Add(a);
     using var process = Process.Start(start)!;
     var stdout = process.StandardOutput.ReadToEnd();

@@ -25,7 +25,7 @@ public sealed class ExportedDecoderTests : IDisposable
     public async Task Fp32_logits_match_the_reference_with_and_without_the_kv_cache()
     {
         // bf16 weights in shards exercise the conversion and the index on the way in.
-        var config = RandomQwen3Checkpoint.Tiny() with { TorchDtype = "bfloat16" };
+        var config = RandomQwen3Checkpoint.Tiny() with { TorchDtype = "bfloat16", TieWordEmbeddings = true };
         var (checkpoint, export) = await ExportAsync(config, new OnnxExportOptions(), maxShardBytes: 64 * 1024);
         File.Exists(Path.Combine(checkpoint, SafetensorsCheckpoint.IndexFileName)).Should().BeTrue();
         File.Exists(Path.Combine(export, "model.onnx.data")).Should().BeTrue();
@@ -52,7 +52,7 @@ public sealed class ExportedDecoderTests : IDisposable
     [Fact]
     public async Task Untied_head_and_attention_without_grouping_match_too()
     {
-        var config = RandomQwen3Checkpoint.Tiny() with { TieWordEmbeddings = false, NumKeyValueHeads = 4, NumHiddenLayers = 1 };
+        var config = RandomQwen3Checkpoint.Tiny() with { NumKeyValueHeads = 4, NumHiddenLayers = 1 };
         var (checkpoint, export) = await ExportAsync(config, new OnnxExportOptions());
         using var weights = SafetensorsCheckpoint.Open(checkpoint);
         var expected = new Qwen3Reference(config, weights).Logits(Prompt);
@@ -61,10 +61,13 @@ public sealed class ExportedDecoderTests : IDisposable
         MaxAbsDiff(decoder.Forward(cache, Prompt, default), expected[^1]).Should().BeLessThan(1e-4f);
     }
 
-    [Fact]
-    public async Task Int4_greedy_tokens_equal_the_reference_on_identically_quantized_weights()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Int4_greedy_tokens_equal_the_reference_on_identically_quantized_weights(bool tied)
     {
-        var config = RandomQwen3Checkpoint.Tiny();
+        // Untied: the head is quantized from lm_head.weight; tied: from the embedding table.
+        var config = RandomQwen3Checkpoint.Tiny() with { TieWordEmbeddings = tied };
         var options = new OnnxExportOptions { Int4 = true, BlockSize = 32 };
         var (checkpoint, export) = await ExportAsync(config, options);
         var fp32Bytes = new FileInfo(Path.Combine(checkpoint, "model.safetensors")).Length;
