@@ -184,6 +184,21 @@ public partial class EvalCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_then_grade_in_answer_mode_lets_the_symbolic_checker_decide()
+    {
+        _server.Responder = _ => ScriptedReply.Text(@"Counting gives \boxed{2}.");
+        var bench = Path.Combine(RepoPaths.Fixtures, "benchmarks", "mini.csv");
+        (await Qed("run", "--bench", bench, "--model", ModelYaml("solver"), "--db", "a.db")).ExitCode.Should().Be(0);
+        _server.RequestCount.Should().Be(2);
+        var g = await Qed("grade", "--db", "a.db", "--judge", ModelYaml("judge"));
+        g.ExitCode.Should().Be(0, g.StdErr);
+        _server.RequestCount.Should().Be(2); // both answers decided without the judge
+        var stats = await StatsAsync("a.db");
+        stats["score"]!.GetValue<double>().Should().Be(100);
+        stats["graded"]!.GetValue<int>().Should().Be(2);
+    }
+
+    [Fact]
     public async Task A_missing_key_fails_before_any_request()
     {
         var r = await QedProcess.RunAsync(_dir.Path, new Dictionary<string, string?> { ["QED_TEST_UNSET_KEY"] = null }, Limit,
@@ -256,6 +271,24 @@ public partial class EvalCliStopTests : IAsyncLifetime
         (await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--db", "c.db")).ExitCode.Should().Be(0);
         (await StatsAsync("c.db"))["pending"]!.GetValue<int>().Should().Be(0);
         _server.RequestCount.Should().Be(12);
+    }
+
+    [Fact]
+    public async Task A_shipped_scaffold_runs_through_the_same_runner_and_resumes()
+    {
+        var r = await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--scaffold", "reasoning-cache",
+            "--limit", "2", "--db", "s.db");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        _server.RequestCount.Should().Be(2 * 5); // n_iterations 3: solve, summarise, solve, summarise, solve
+        await using (var store = await RunStore.OpenAsync(_dir.File("s.db")))
+            foreach (var sample in await store.ListSamplesAsync())
+            {
+                sample.Status.Should().Be(SampleStatus.Ok);
+                (await store.ListStepsAsync(sample.SampleId)).Should().HaveCount(5);
+            }
+        (await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--scaffold", "reasoning-cache",
+            "--limit", "2", "--db", "s.db")).ExitCode.Should().Be(0);
+        _server.RequestCount.Should().Be(10);
     }
 
     [Fact]

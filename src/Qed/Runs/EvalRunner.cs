@@ -16,10 +16,11 @@ public sealed record EvalPlan(
     IReadOnlyDictionary<string, ModelClient> Roles,
     SolverBudget Budget,
     ScaffoldConfig? Scaffold,
-    GlobalRequestLimit? GlobalLimit = null)
+    GlobalRequestLimit? GlobalLimit = null,
+    string? PromptsHash = null)
 {
     /// <summary>Content hash of what determines the outputs: model configs, scaffold config, prompt texts.</summary>
-    public string RunId => Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, Solver.PromptsHash,
+    public string RunId => Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash,
         string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash)));
 
     public static string SampleId(string runId, Problem problem, int runIndex) =>
@@ -45,7 +46,7 @@ public sealed class EvalRunner(RunStore store)
         var runId = plan.RunId;
         await store.EnsureRunAsync(new RunInfo(runId, plan.Benchmark.Name, plan.Benchmark.Mode.ToString(), plan.Model.Config.Name,
             ConfigJson(plan.Model.Config), plan.Scaffold?.Name, plan.Scaffold is null ? null : CanonicalJson.Write(plan.Scaffold.Settings.Root),
-            plan.Solver.PromptsHash, DateTimeOffset.UtcNow), cancellationToken);
+            plan.PromptsHash ?? plan.Solver.PromptsHash, DateTimeOffset.UtcNow), cancellationToken);
 
         var stored = (await store.ListSamplesAsync(runId, cancellationToken)).ToDictionary(s => s.SampleId, s => s.Status);
         var work = new List<(Problem Problem, int RunIndex, string SampleId)>();
@@ -126,7 +127,8 @@ public sealed class EvalRunner(RunStore store)
             var result = await plan.Solver.SolveAsync(problem, context, ct);
             answer = result.Answer;
             reasoning = result.Reasoning;
-            status = result.Truncated ? SampleStatus.Truncated : SampleStatus.Ok;
+            status = result.BudgetExhausted ? SampleStatus.BudgetExhausted
+                : result.Truncated ? SampleStatus.Truncated : SampleStatus.Ok;
         }
         catch (BudgetExhaustedException e)
         {
