@@ -96,8 +96,6 @@ public sealed record GrpoOptions
     public int MaxNewTokens { get; init; } = 49152;
     public RolloutEngineKind Engine { get; init; } = RolloutEngineKind.Internal;
     public RemoteEngineOptions? Remote { get; init; }
-    /// <summary>Internal sampler: sequences decoded together.</summary>
-    public int SamplerBatchSize { get; init; } = 64;
     /// <summary>Steps a rollout's policy may lag behind the policy it trains (0: fully synchronous).</summary>
     public int MaxLag { get; init; } = 1;
 
