@@ -24,7 +24,8 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     public string Path { get; }
 
-    private sealed record PendingWrite(string Sql, (string Name, object? Value)[] Args, TaskCompletionSource Done);
+    private sealed record Statement(string Sql, (string Name, object? Value)[] Args);
+    private sealed record PendingWrite(Statement[] Statements, TaskCompletionSource Done);
 
     private RunStore(string path, SqliteConnection db, SqliteConnection reader)
     {
@@ -157,12 +158,18 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
     public Task<IReadOnlyList<StepRecord>> ListStepsAsync(string sampleId, CancellationToken ct = default) =>
         ReadAsync(StepSelect + " WHERE sample_id=$s ORDER BY rowid", ReadStep, ct, ("$s", sampleId));
 
-    public Task SaveStepAsync(StepRecord s, CancellationToken ct = default) => WriteAsync("""
+    public Task SaveStepAsync(StepRecord s, CancellationToken ct = default) => WriteAsync(ct, StepStatement(s));
+
+    /// <summary>Saves a step and its usage row in one transaction, so a kill can never keep one without the other.</summary>
+    public Task SaveStepWithUsageAsync(StepRecord s, string kind, CancellationToken ct = default) =>
+        WriteAsync(ct, StepStatement(s), UsageStatement(s.SampleId, kind, s.Model, s.InputTokens, s.OutputTokens, s.CostUsd));
+
+    private static Statement StepStatement(StepRecord s) => new("""
         INSERT OR REPLACE INTO steps VALUES($s,$k,$name,$role,$model,$msgs,$answer,$reasoning,$trunc,$finish,$in,$out,$cost,$sec,$ep,$at)
-        """, ct, ("$s", s.SampleId), ("$k", s.StepKey), ("$name", s.Name), ("$role", s.Role), ("$model", s.Model),
+        """, [("$s", s.SampleId), ("$k", s.StepKey), ("$name", s.Name), ("$role", s.Role), ("$model", s.Model),
         ("$msgs", s.MessagesJson), ("$answer", s.Answer), ("$reasoning", s.Reasoning), ("$trunc", s.Truncated ? 1 : 0),
         ("$finish", s.FinishReason), ("$in", s.InputTokens), ("$out", s.OutputTokens), ("$cost", s.CostUsd),
-        ("$sec", s.Seconds), ("$ep", s.Endpoint), ("$at", Time(s.StartedAt)));
+        ("$sec", s.Seconds), ("$ep", s.Endpoint), ("$at", Time(s.StartedAt))]);
 
     private const string StepSelect = """
         SELECT sample_id, step_key, name, role, model, messages, answer, reasoning, truncated, finish_reason,
@@ -176,12 +183,19 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     // ---- grades and usage ---------------------------------------------------------------------------
 
-    public Task SaveGradeAsync(GradeRecord g, CancellationToken ct = default) => WriteAsync("""
+    public Task SaveGradeAsync(GradeRecord g, CancellationToken ct = default) => WriteAsync(ct, GradeStatement(g));
+
+    /// <summary>Saves a grade and, when the judge was called, its usage row in one transaction.</summary>
+    public Task SaveGradeWithUsageAsync(GradeRecord g, CancellationToken ct = default) => g.Usage.Calls == 0
+        ? WriteAsync(ct, GradeStatement(g))
+        : WriteAsync(ct, GradeStatement(g), UsageStatement(g.SampleId, "grade", g.JudgeName, g.Usage.InputTokens, g.Usage.OutputTokens, g.Usage.CostUsd));
+
+    private static Statement GradeStatement(GradeRecord g) => new("""
         INSERT OR REPLACE INTO grades VALUES($s,$j,$jn,$status,$points,$max,$desc,$reply,$by,$details,$in,$out,$cost,$calls,$err,$at)
-        """, ct, ("$s", g.SampleId), ("$j", g.JudgeId), ("$jn", g.JudgeName), ("$status", g.Status), ("$points", g.Points),
+        """, [("$s", g.SampleId), ("$j", g.JudgeId), ("$jn", g.JudgeName), ("$status", g.Status), ("$points", g.Points),
         ("$max", g.MaxPoints), ("$desc", g.Desc), ("$reply", g.JudgeReply), ("$by", g.DecidedBy), ("$details", g.Details),
         ("$in", g.Usage.InputTokens), ("$out", g.Usage.OutputTokens), ("$cost", g.Usage.CostUsd), ("$calls", g.Usage.Calls),
-        ("$err", g.Error), ("$at", Time(g.GradedAt)));
+        ("$err", g.Error), ("$at", Time(g.GradedAt))]);
 
     /// <summary>Grades by one judge, or (judgeId null) the latest grade of each sample.</summary>
     public Task<IReadOnlyList<GradeRecord>> ListGradesAsync(string? judgeId = null, CancellationToken ct = default) =>
@@ -200,10 +214,12 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         Opt(r, 14), ParseTime(r.GetString(15)));
 
     public Task RecordUsageAsync(string? sampleId, string kind, string model, long inputTokens, long outputTokens, double costUsd,
-        CancellationToken ct = default) => WriteAsync(
+        CancellationToken ct = default) => WriteAsync(ct, UsageStatement(sampleId, kind, model, inputTokens, outputTokens, costUsd));
+
+    private static Statement UsageStatement(string? sampleId, string kind, string model, long inputTokens, long outputTokens, double costUsd) => new(
         "INSERT INTO usage(sample_id, kind, model, input_tokens, output_tokens, cost_usd, at) VALUES($s,$k,$m,$in,$out,$cost,$at)",
-        ct, ("$s", sampleId), ("$k", kind), ("$m", model), ("$in", inputTokens), ("$out", outputTokens), ("$cost", costUsd),
-        ("$at", Time(DateTimeOffset.UtcNow)));
+        [("$s", sampleId), ("$k", kind), ("$m", model), ("$in", inputTokens), ("$out", outputTokens), ("$cost", costUsd),
+        ("$at", Time(DateTimeOffset.UtcNow))]);
 
     /// <summary>Dollars recorded so far (solving and grading).</summary>
     public async Task<double> TotalCostAsync(CancellationToken ct = default) =>
@@ -216,11 +232,15 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
     /// together in one transaction (group commit), which is what lets thousands of concurrent samples record
     /// their steps; each caller still returns only after its own write is durable in the WAL.
     /// </summary>
-    private Task WriteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    private Task WriteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] args) =>
+        WriteAsync(ct, new Statement(sql, args));
+
+    /// <summary>Several statements committed together (all or none).</summary>
+    private Task WriteAsync(CancellationToken ct, params Statement[] statements)
     {
         ct.ThrowIfCancellationRequested();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_writes.Writer.TryWrite(new PendingWrite(sql, args, done)))
+        if (!_writes.Writer.TryWrite(new PendingWrite(statements, done)))
             throw new ObjectDisposedException(nameof(RunStore));
         return done.Task;
     }
@@ -259,16 +279,19 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     private void Execute(PendingWrite w, SqliteTransaction tx)
     {
-        if (!_prepared.TryGetValue(w.Sql, out var cmd))
+        foreach (var st in w.Statements)
         {
-            cmd = _db.CreateCommand();
-            cmd.CommandText = w.Sql;
-            foreach (var (n, _) in w.Args) cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
-            _prepared[w.Sql] = cmd;
+            if (!_prepared.TryGetValue(st.Sql, out var cmd))
+            {
+                cmd = _db.CreateCommand();
+                cmd.CommandText = st.Sql;
+                foreach (var (n, _) in st.Args) cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
+                _prepared[st.Sql] = cmd;
+            }
+            cmd.Transaction = tx;
+            foreach (var (n, v) in st.Args) cmd.Parameters[n].Value = v ?? DBNull.Value;
+            cmd.ExecuteNonQuery();
         }
-        cmd.Transaction = tx;
-        foreach (var (n, v) in w.Args) cmd.Parameters[n].Value = v ?? DBNull.Value;
-        cmd.ExecuteNonQuery();
     }
 
     private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read, CancellationToken ct, params (string Name, object? Value)[] args)
