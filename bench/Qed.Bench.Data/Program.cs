@@ -46,22 +46,6 @@ try
 
     var watch = Stopwatch.StartNew();
     JsonObject result;
-    if (stage == "micro")
-    {
-        var rows = await TableReader.ReadAllAsync(input);
-        Console.WriteLine($"read {watch.Elapsed.TotalSeconds:F2}s"); watch.Restart();
-        var texts = rows.Select(r => r.Text("problem")!).ToList();
-        var toks = texts.Select(TextNormalizer.TokenHashes).ToList();
-        Console.WriteLine($"tokens {watch.Elapsed.TotalSeconds:F2}s avg {toks.Average(t => t.Length):F0}"); watch.Restart();
-        var sh = toks.Select(t => TextNormalizer.NGramHashes(t, 3)).ToList();
-        Console.WriteLine($"shingles {watch.Elapsed.TotalSeconds:F2}s"); watch.Restart();
-        var mh = new MinHash(128);
-        var sigs = sh.Select(x => mh.Signature(x)).ToList();
-        Console.WriteLine($"minhash {watch.Elapsed.TotalSeconds:F2}s"); watch.Restart();
-        await TableWriter.WriteAsync(Path.Combine(dir, "o.jsonl"), rows.Select(r => r.Fields).ToList());
-        Console.WriteLine($"write {watch.Elapsed.TotalSeconds:F2}s"); watch.Restart();
-        return 0;
-    }
     if (stage == "decontaminate")
     {
         var s = await DecontaminateStage.RunAsync(input, benchmarks, Path.Combine(dir, "clean.jsonl"), Path.Combine(dir, "report.json"), new DecontaminationOptions());
@@ -97,7 +81,9 @@ try
 }
 finally
 {
-    Directory.Delete(dir, recursive: true);
+    // QED_BENCH_KEEP=1 keeps the documents, outputs and report for inspection.
+    if (Environment.GetEnvironmentVariable("QED_BENCH_KEEP") == "1") Console.Error.WriteLine("kept " + dir);
+    else Directory.Delete(dir, recursive: true);
 }
 
 /// <summary>

@@ -75,6 +75,7 @@ public sealed class ViewerApp : IAsyncDisposable
 
         app.MapGet("/runs/{runId}", async (string runId, HttpRequest request, CancellationToken ct) =>
         {
+            runId = Slash(runId);
             var run = await results.RunAsync(runId, ct);
             if (run is null) return NotFound($"No run '{runId}' in this store.");
             var query = ReadProblemQuery(request.Query, options.PageSize);
@@ -102,8 +103,34 @@ public sealed class ViewerApp : IAsyncDisposable
 
         app.MapGet("/runs/{runId}/problems/{problemId}", async (string runId, string problemId, CancellationToken ct) =>
         {
+            (runId, problemId) = (Slash(runId), Slash(problemId));
             var page = await results.ProblemAsync(runId, problemId, ct);
             return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.") : Page(ProblemPageView.Render(page, markdown));
+        });
+
+        app.MapGet("/runs/{runId}/steps", async (string runId, HttpRequest request, CancellationToken ct) =>
+        {
+            string? sample = request.Query["sample"], key = request.Query["key"];
+            if (string.IsNullOrEmpty(sample) || string.IsNullOrEmpty(key)) return Results.BadRequest("parameters sample and key are required");
+            var messages = await results.StepMessagesAsync(Slash(runId), sample, key, ct);
+            return messages is null
+                ? NotFound($"No step '{key}' of sample '{sample}' in run '{runId}'.")
+                : Results.Content(ProblemPageView.StepMessages(messages, markdown), "text/html; charset=utf-8", System.Text.Encoding.UTF8);
+        });
+
+        app.MapGet("/compare/{problemId}", async (string problemId, HttpRequest request, CancellationToken ct) =>
+        {
+            problemId = Slash(problemId);
+            string? a = request.Query["a"], b = request.Query["b"];
+            if (string.IsNullOrEmpty(a) || string.IsNullOrEmpty(b))
+                return Page(ComparePage.Refusal("Choose two runs to compare (parameters a and b)."), 400);
+            var pageA = await results.ProblemAsync(a, problemId, ct);
+            var pageB = await results.ProblemAsync(b, problemId, ct);
+            if (pageA is null || pageB is null)
+                return NotFound($"No problem '{problemId}' in run '{(pageA is null ? a : b)}'.");
+            if (pageA.Run.Benchmark != pageB.Run.Benchmark)
+                return Page(ComparePage.Refusal($"Runs {a} ({pageA.Run.Benchmark}) and {b} ({pageB.Run.Benchmark}) are on different benchmarks; only runs on the same benchmark can be compared."), 400);
+            return Page(ProblemPageView.RenderSideBySide(pageA, pageB, markdown));
         });
 
         app.MapGet("/compare", async (HttpRequest request, CancellationToken ct) =>
@@ -132,6 +159,9 @@ public sealed class ViewerApp : IAsyncDisposable
             Status: Text(q["status"]), Text: Text(q["q"]), Regex: q["regex"] == "1",
             Page: Math.Max(1, IntOr(q["page"], 1)), PageSize: pageSize);
     }
+
+    // Routing decodes every escape in a segment except %2F; ids may contain '/', and links escape it.
+    private static string Slash(string segment) => segment.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static int IntOr(string? s, int fallback) =>
         int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;

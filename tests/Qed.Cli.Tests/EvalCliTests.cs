@@ -184,6 +184,21 @@ public partial class EvalCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_then_grade_in_answer_mode_lets_the_symbolic_checker_decide()
+    {
+        _server.Responder = _ => ScriptedReply.Text(@"Counting gives \boxed{2}.");
+        var bench = Path.Combine(RepoPaths.Fixtures, "benchmarks", "mini.csv");
+        (await Qed("run", "--bench", bench, "--model", ModelYaml("solver"), "--db", "a.db")).ExitCode.Should().Be(0);
+        _server.RequestCount.Should().Be(2);
+        var g = await Qed("grade", "--db", "a.db", "--judge", ModelYaml("judge"));
+        g.ExitCode.Should().Be(0, g.StdErr);
+        _server.RequestCount.Should().Be(2); // both answers decided without the judge
+        var stats = await StatsAsync("a.db");
+        stats["score"]!.GetValue<double>().Should().Be(100);
+        stats["graded"]!.GetValue<int>().Should().Be(2);
+    }
+
+    [Fact]
     public async Task A_missing_key_fails_before_any_request()
     {
         var r = await QedProcess.RunAsync(_dir.Path, new Dictionary<string, string?> { ["QED_TEST_UNSET_KEY"] = null }, Limit,
@@ -215,5 +230,86 @@ public partial class EvalCliTests : IAsyncLifetime
         var help = await Qed("--help");
         help.ExitCode.Should().Be(0);
         foreach (var c in new[] { "eval", "run", "grade", "stats", "export" }) help.StdOut.Should().Contain(c);
+    }
+}
+
+public partial class EvalCliStopTests : IAsyncLifetime
+{
+    private LoopbackChatServer _server = null!;
+    private readonly TempDirectory _dir = new();
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+    private static string Bench => Path.Combine(RepoPaths.Fixtures, "benchmarks", "proofs.csv");
+
+    public async Task InitializeAsync() => _server = await LoopbackChatServer.StartAsync(_ => new ScriptedReply
+    {
+        Content = "thinking</think>Proof. QED", PromptTokens = 100, CompletionTokens = 1000, Delay = TimeSpan.FromMilliseconds(100),
+    });
+
+    public async Task DisposeAsync() { await _server.DisposeAsync(); _dir.Dispose(); }
+
+    private string Model() => _dir.Write("m.yaml", $"model: m\nbase_url: {_server.BaseUrl}\ndelimiters: [\"</think>\"]\nread_cost: 1\nwrite_cost: 4\n");
+
+    private async Task<JsonObject> StatsAsync(string db)
+    {
+        var r = await QedProcess.RunAsync(_dir.Path, null, Limit, "stats", "--db", db, "--json");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        return JsonNode.Parse(r.StdOut)!.AsObject();
+    }
+
+    [Fact]
+    public async Task Max_cost_stops_cleanly_and_a_rerun_finishes()
+    {
+        // Each sample costs (100·1 + 1000·4) / 1e6 = $0.0041.
+        var r = await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--db", "c.db",
+            "--concurrency", "1", "--max-cost", "0.01");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        r.StdErr.Should().Contain("--max-cost");
+        var stats = await StatsAsync("c.db");
+        stats["pending"]!.GetValue<int>().Should().Be(12 - 3);
+        stats["cost_usd"]!.GetValue<double>().Should().BeApproximately(3 * 0.0041, 1e-9);
+
+        (await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--db", "c.db")).ExitCode.Should().Be(0);
+        (await StatsAsync("c.db"))["pending"]!.GetValue<int>().Should().Be(0);
+        _server.RequestCount.Should().Be(12);
+    }
+
+    [Fact]
+    public async Task A_shipped_scaffold_runs_through_the_same_runner_and_resumes()
+    {
+        var r = await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--scaffold", "reasoning-cache",
+            "--limit", "2", "--db", "s.db");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        _server.RequestCount.Should().Be(2 * 5); // n_iterations 3: solve, summarise, solve, summarise, solve
+        await using (var store = await RunStore.OpenAsync(_dir.File("s.db")))
+            foreach (var sample in await store.ListSamplesAsync())
+            {
+                sample.Status.Should().Be(SampleStatus.Ok);
+                (await store.ListStepsAsync(sample.SampleId)).Should().HaveCount(5);
+            }
+        (await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--scaffold", "reasoning-cache",
+            "--limit", "2", "--db", "s.db")).ExitCode.Should().Be(0);
+        _server.RequestCount.Should().Be(10);
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_cleanly_and_leaves_a_resumable_store()
+    {
+        using (var p = QedProcess.Start(_dir.Path, null, "run", "--bench", Bench, "--model", Model(), "--db", "i.db", "--concurrency", "1"))
+        {
+            var stderr = p.StandardError.ReadToEndAsync();
+            var clock = Stopwatch.StartNew();
+            while (_server.RequestCount < 3 && clock.Elapsed < Limit) await Task.Delay(20);
+            using (var kill = Process.Start("kill", ["-INT", p.Id.ToString()])) await kill!.WaitForExitAsync();
+            await p.WaitForExitAsync();
+            p.ExitCode.Should().Be(130, await stderr);
+            (await stderr).Should().Contain("resume");
+        }
+        var before = (await StatsAsync("i.db"))["pending"]!.GetValue<int>();
+        before.Should().BeGreaterThan(0);
+        var resumed = await QedProcess.RunAsync(_dir.Path, null, Limit, "run", "--bench", Bench, "--model", Model(), "--db", "i.db");
+        resumed.ExitCode.Should().Be(0, resumed.StdErr);
+        (await StatsAsync("i.db"))["pending"]!.GetValue<int>().Should().Be(0);
+        // Every sample was requested once, except at most the one in flight at Ctrl-C.
+        _server.RequestCount.Should().BeInRange(12, 13);
     }
 }

@@ -24,7 +24,7 @@ internal static class CheckAnswerCommand
         var output = new Option<string>("--out") { Description = "Where to write one JSON line per case (default: standard output)." };
         var precision = new Option<int?>("--precision") { Description = "Decimal places compared when a side is a decimal (default 6)." };
         var matchTypes = new Option<string>("--match-types") { Description = "Notations to extract, comma separated: latex,expr (default both)." };
-        var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Time limit per check in milliseconds (default 1000)." };
+        var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Time limit per check in milliseconds (default 5000)." };
 
         var command = new Command("check-answer", "Decide whether a predicted short answer equals the reference: equivalent, different or undecided.")
         {

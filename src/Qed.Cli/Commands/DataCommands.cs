@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Qed.Data;
+using Qed.Inference.Hub;
 using Qed.Llm;
 
 namespace Qed.Cli.Commands;
@@ -45,7 +46,7 @@ internal static class DataCommands
             using var factory = NewFactory(n);
             var client = await OpenModelAsync(factory, parse.GetValue(model)!, n, ct);
             var watch = Stopwatch.StartNew();
-            var s = await GenerateStage.RunAsync(parse.GetValue(input)!, client.Chat, parse.GetValue(output)!, new GenerateOptions
+            var s = await GenerateStage.RunAsync(await InputAsync(parse.GetValue(input)!, ct), client.Chat, parse.GetValue(output)!, new GenerateOptions
             {
                 RequestsPerPrompt = parse.GetValue(perPrompt),
                 Concurrency = n,
@@ -80,7 +81,7 @@ internal static class DataCommands
             using var factory = NewFactory(n);
             var client = await OpenModelAsync(factory, parse.GetValue(judge)!, n, ct);
             var watch = Stopwatch.StartNew();
-            var s = await GradeStage.RunAsync(parse.GetValue(input)!, new Qed.Grading.ProofGrader(client), parse.GetValue(output)!, new GradeOptions
+            var s = await GradeStage.RunAsync(await InputAsync(parse.GetValue(input)!, ct), new Qed.Grading.ProofGrader(client), parse.GetValue(output)!, new GradeOptions
             {
                 Concurrency = n,
                 Mode = parse.GetValue(mode) switch
@@ -127,7 +128,7 @@ internal static class DataCommands
             var client = await OpenModelAsync(factory, parse.GetValue(model)!, n, ct);
             var prompt = parse.GetValue(promptFile) is { } file ? TemplateFile(file) : new PromptLibrary().Get("Data", promptName);
             var watch = Stopwatch.StartNew();
-            var s = await run(parse.GetValue(input)!, client.Chat, prompt, parse.GetValue(output)!, new ModelStageOptions
+            var s = await run(await InputAsync(parse.GetValue(input)!, ct), client.Chat, prompt, parse.GetValue(output)!, new ModelStageOptions
             {
                 Concurrency = n,
                 MaxAttempts = parse.GetValue(attempts),
@@ -138,6 +139,62 @@ internal static class DataCommands
             PrintSummary(name, s, client, watch);
             return 0;
         });
+    }
+
+    /// <summary>
+    /// A local path as is, or <c>hf://datasets/OWNER/NAME[@REVISION]/GLOB</c>: the matching files of a Hugging Face
+    /// dataset, pulled into the Hugging Face cache the way <c>qed pull</c> does (reused when already there; with
+    /// HF_HUB_OFFLINE=1 only the cache is used).
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> InputsAsync(IEnumerable<string> specs, CancellationToken ct)
+    {
+        var paths = new List<string>();
+        foreach (var spec in specs)
+        {
+            if (!spec.StartsWith("hf://", StringComparison.Ordinal)) { paths.Add(spec); continue; }
+            var rest = spec["hf://".Length..];
+            var type = HubRepoType.Dataset;
+            if (rest.StartsWith("datasets/", StringComparison.Ordinal)) rest = rest["datasets/".Length..];
+            else if (rest.StartsWith("models/", StringComparison.Ordinal)) { rest = rest["models/".Length..]; type = HubRepoType.Model; }
+            var parts = rest.Split('/', 3);
+            if (parts.Length < 3 || parts[2].Length == 0)
+                throw new QedException($"--in {spec}: expected hf://datasets/OWNER/NAME[@REVISION]/FILE_OR_GLOB");
+            var name = parts[1];
+            var revision = "main";
+            if (name.IndexOf('@') is var at and >= 0) { revision = name[(at + 1)..]; name = name[..at]; }
+            var repo = HubRepo.Parse($"{parts[0]}/{name}") with { Type = type };
+            var glob = parts[2];
+            var options = HubOptions.FromEnvironment();
+            var matcher = HubDownloader.GlobToRegex(glob);
+            string folder;
+            IEnumerable<string> files;
+            if (options.Offline)
+            {
+                folder = new HubCache(options.CacheDirectory).FindSnapshot(repo, revision)
+                    ?? throw new QedException($"--in {spec}: HF_HUB_OFFLINE is set and the cache ({options.CacheDirectory}) has no snapshot of {repo.Id}@{revision}");
+                files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+                    .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Where(f => matcher.IsMatch(f));
+            }
+            else
+            {
+                using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(15) }) { Timeout = Timeout.InfiniteTimeSpan };
+                var pulled = await new HubDownloader(http, options).PullAsync(repo, revision, [glob], null, ct);
+                Console.Error.WriteLine($"hub: {repo.Id}@{pulled.Commit[..Math.Min(12, pulled.Commit.Length)]}: {pulled.Files.Count} files ({pulled.Downloaded} downloaded, {pulled.Reused} cached)");
+                folder = pulled.SnapshotFolder;
+                files = pulled.Files.Select(f => f.Path);
+            }
+            var matched = files.Order(StringComparer.Ordinal).Select(f => Path.Combine(folder, f)).ToList();
+            if (matched.Count == 0) throw new QedException($"--in {spec}: no file of {repo.Id}@{revision} matches '{glob}'");
+            paths.AddRange(matched);
+        }
+        return paths;
+    }
+
+    private static async Task<string> InputAsync(string spec, CancellationToken ct)
+    {
+        var paths = await InputsAsync([spec], ct);
+        return paths.Count == 1 ? paths[0]
+            : throw new QedException($"--in {spec}: matches {paths.Count} files ({string.Join(", ", paths.Select(Path.GetFileName))}); name one file");
     }
 
     private static ChatClientFactory NewFactory(int concurrency) => new(new ChatClientFactoryOptions
@@ -174,7 +231,7 @@ internal static class DataCommands
     private static Command Decontaminate()
     {
         var input = new Option<string>("--in") { Description = "items to check (JSONL, Parquet or CSV)", Required = true };
-        var against = new Option<string>("--against") { Description = "comma-separated benchmarks (imo-proofbench, imo-answerbench) and/or files with an id and a problem column", Required = true };
+        var against = new Option<string>("--against") { Description = "comma-separated benchmarks (imo-proofbench, imo-answerbench, proofbench) and/or files with a problem column", Required = true };
         var ngram = new Option<int>("--ngram") { Description = "words per n-gram for exact overlap", DefaultValueFactory = _ => 13 };
         var similarity = new Option<double>("--similarity") { Description = "MinHash near-duplicate threshold (max of Jaccard and containment over word trigrams)", DefaultValueFactory = _ => 0.5 };
         var field = new Option<string?>("--field") { Description = "field holding the problem text (default: problem, question, prompt or text)" };
@@ -187,8 +244,9 @@ internal static class DataCommands
         return command.WithAction(async (parse, ct) =>
         {
             var watch = Stopwatch.StartNew();
-            var benchmarks = await BenchmarkTexts.LoadAsync(parse.GetValue(against)!, BenchmarkTexts.DefaultDataDir(), ct);
-            var summary = await DecontaminateStage.RunAsync(parse.GetValue(input)!, benchmarks, parse.GetValue(output)!, parse.GetValue(report)!,
+            using var http = new HttpClient();
+            var benchmarks = await BenchmarkTexts.LoadAsync(parse.GetValue(against)!, BenchmarkTexts.DefaultDataDir(), ct, http);
+            var summary = await DecontaminateStage.RunAsync(await InputAsync(parse.GetValue(input)!, ct), benchmarks, parse.GetValue(output)!, parse.GetValue(report)!,
                 new DecontaminationOptions { NGram = parse.GetValue(ngram), Similarity = parse.GetValue(similarity) },
                 parse.GetValue(field), new ProgressBar(), ct);
             Console.WriteLine($"decontaminate: {summary.Rows} items checked against {summary.BenchmarkProblems} benchmark problems; " +
@@ -207,7 +265,7 @@ internal static class DataCommands
         return command.WithAction(async (parse, ct) =>
         {
             var watch = Stopwatch.StartNew();
-            var summary = await DedupStage.RunAsync(parse.GetValue(input)!, parse.GetValue(output)!,
+            var summary = await DedupStage.RunAsync(await InputAsync(parse.GetValue(input)!, ct), parse.GetValue(output)!,
                 new DedupOptions { Threshold = parse.GetValue(threshold) }, parse.GetValue(field), new ProgressBar(), ct);
             Console.WriteLine($"dedup: {summary.Rows} items, {summary.Removed} near-duplicates removed, {summary.Kept} kept -> {parse.GetValue(output)} ({watch.Elapsed.TotalSeconds:F1}s)");
             return 0;
@@ -222,7 +280,7 @@ internal static class DataCommands
         var command = new Command("build-sft", "Assemble an SFT set from graded teacher proofs (FineProofs-SFT columns).") { input, minPoints, output };
         return command.WithAction(async (parse, ct) =>
         {
-            var s = await SftAssembly.RunAsync(parse.GetValue(input)!, parse.GetValue(minPoints), parse.GetValue(output)!, progress: new ProgressBar(), cancellationToken: ct);
+            var s = await SftAssembly.RunAsync(await InputsAsync(parse.GetValue(input)!, ct), parse.GetValue(minPoints), parse.GetValue(output)!, progress: new ProgressBar(), cancellationToken: ct);
             Console.WriteLine($"build-sft: {s.Rows} rows read; {s.Written} written -> {parse.GetValue(output)}; skipped: {s.Failed} failed, " +
                 $"{s.Ungraded} ungraded, {s.Truncated} truncated, {s.BelowMinPoints} below {parse.GetValue(minPoints).ToString(CultureInfo.InvariantCulture)} points, {s.Duplicates} near-duplicates");
             return 0;

@@ -3,7 +3,9 @@ using System.Globalization;
 using Qed.Benchmarks;
 using Qed.Grading;
 using Qed.Llm;
+using Qed.Inference;
 using Qed.Runs;
+using Qed.Scaffolds;
 using Qed.Solvers;
 using Qed.Stats;
 using Spectre.Console;
@@ -13,11 +15,8 @@ namespace Qed.Cli.Commands;
 /// <summary>Commands: eval, run, grade, stats, export (issue 2). This file is also the composition root of the harness.</summary>
 internal static class EvalCommands
 {
-    /// <summary>The engine behind <c>--model local:REF</c>; null until Qed.Inference provides one.</summary>
-    internal static ILocalModelSource? LocalModels => null;
-
-    /// <summary>Scaffold types beyond <c>single</c> are registered here by the parts that provide them.</summary>
-    internal static SolverRegistry Solvers() => new();
+    /// <summary>The engine behind <c>--model local:REF</c> (ONNX Runtime, Qed.Inference).</summary>
+    private static ILocalModelSource LocalModels() => LocalModelSource.FromEnvironment();
 
     private static Option<string> BenchOption() => new("--bench") { Description = "imo-proofbench, imo-answerbench, proofbench, or a CSV / JSONL / Parquet file", Required = true };
     private static Option<string> ModelOption() => new("--model") { Description = "model config: a YAML path or a shipped name (e.g. vllm/qed-nano), or local:REF", Required = true };
@@ -73,7 +72,8 @@ internal static class EvalCommands
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct); // before any request: a missing key fails here
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
+            if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
+            else await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
             var stats = await EvalStats.ComputeAsync(store, ct);
             PrintTable(stats);
             if (p.GetValue(output) is { } path)
@@ -156,7 +156,7 @@ internal static class EvalCommands
         GlobalConcurrency = Math.Max(1, concurrency) * 4,
         RequestLogPath = Environment.GetEnvironmentVariable("QED_REQUEST_LOG"),
         Warn = w => Console.Error.WriteLine("qed: warning: " + w),
-    }, LocalModels);
+    }, LocalModels());
 
     private static async Task<RunStore> OpenExistingAsync(string db, CancellationToken ct) =>
         File.Exists(db) ? await RunStore.OpenAsync(db, ct) : throw new QedException($"{db}: no run store here (run `qed eval` or `qed run` first, or pass --db)");
@@ -181,13 +181,10 @@ internal static class EvalCommands
         var list = selected.ToList();
 
         var model = await factory.OpenAsync(modelRef, ct);
-        var scaffold = scaffoldRef is null ? null : ScaffoldConfig.Load(scaffoldRef, factory.Locations);
-        var roles = new Dictionary<string, ModelClient>();
-        if (scaffold is not null)
-            foreach (var (role, reference) in scaffold.Models) roles[role] = await factory.OpenAsync(reference, ct);
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
-        var solver = scaffold is null ? SingleCallSolver.For(bench.Mode, prompts) : Solvers().Create(scaffold, bench.Mode, prompts);
-        return new EvalPlan(bench, list, runs, solver, model, roles, scaffold?.Budget ?? SolverBudget.None, scaffold, factory.GlobalLimit);
+        var scaffold = await new ScaffoldRegistry().ResolveAsync(scaffoldRef, bench.Mode, prompts, factory, ct);
+        return new EvalPlan(bench, list, runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
+            factory.GlobalLimit, scaffold.PromptsHash);
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Qed.Benchmarks;
+using Qed.Inference;
 using Qed.Llm;
 using Qed.Runs;
 using Qed.Scaffolds;
@@ -17,7 +18,7 @@ namespace Qed.Cli.Commands;
 /// </summary>
 internal static class ProveCommand
 {
-    public const string DefaultModel = "local:lm-provers/QED-Nano";
+    public const string DefaultModel = DefaultLocalModel.Reference;
 
     public static IEnumerable<Command> Create()
     {
@@ -40,9 +41,9 @@ internal static class ProveCommand
             {
                 GlobalConcurrency = parse.GetValue(concurrency),
                 Warn = m => Console.Error.WriteLine("warning: " + m),
-            }, LocalModelSource());
+            }, LocalModels());
             var registry = new ScaffoldRegistry();
-            var prompts = new PromptLibrary();
+            var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
             var resolved = await registry.ResolveAsync(parse.GetValue(scaffold), GradingMode.Proof, prompts, factory, ct);
             var modelClient = await OpenModelAsync(factory, parse.GetValue(model), ct);
             await using var store = await RunStore.OpenAsync(parse.GetValue(db)!, ct);
@@ -67,9 +68,8 @@ internal static class ProveCommand
         return [command];
     }
 
-    // The ONNX Runtime engine (Qed.Inference) plugs in here once it implements ILocalModelSource; until then
-    // local: references fail at once with directions to a directory or an endpoint.
-    private static ILocalModelSource? LocalModelSource() => null;
+    /// <summary>The engine behind <c>local:REF</c> (ONNX Runtime, Qed.Inference).</summary>
+    private static ILocalModelSource LocalModels() => LocalModelSource.FromEnvironment();
 
     private static async Task<string> ReadStatementAsync(string? text, string? file, CancellationToken ct)
     {
@@ -93,11 +93,11 @@ internal static class ProveCommand
         {
             return await factory.OpenAsync(name, ct);
         }
-        catch (QedException e) when (ChatClientFactory.IsLocal(name))
+        catch (QedException e) when (string.IsNullOrWhiteSpace(reference))
         {
-            throw new QedException((reference is null ? $"no --model given and the default model {DefaultModel} is not available: " : "")
-                + e.Message + ". Point at a local ONNX export with --model local:/path/to/model-dir, or at an OpenAI-compatible endpoint "
-                + "with --model vllm/qed-nano (edit its base_url) or --model path/to/config.yaml");
+            // The local source's message already says how to point at a directory or an endpoint.
+            throw new QedException($"no --model given and the default model {DefaultModel} is not available: {e.Message} "
+                + "(for example --model local:/path/to/onnx-export, or --model vllm/qed-nano with its base_url set)");
         }
     }
 

@@ -10,7 +10,7 @@ internal static class TrainCommands
 {
     public static IEnumerable<Command> Create()
     {
-        var train = new Command("train", "Train a model: sft (supervised fine-tuning).");
+        var train = new Command("train", "Train a model: sft (supervised fine-tuning), grpo (RL with rubric rewards), rc (reasoning-cache RL).");
         train.Subcommands.Add(Sft());
         foreach (var rl in TrainRlCommands.Create()) train.Subcommands.Add(rl);
         yield return train;

@@ -50,7 +50,15 @@ public sealed class Qwen3Attention : nn.Module
         }
 
         Tensor attended;
-        if (mask is not null) attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask);
+        if (is_grad_enabled() && x.device.type == DeviceType.CPU)
+        {
+            // CPU training: attention written out. libtorch 2.10's fused CPU kernel (scaled_dot_product_attention) made
+            // a training step 3x slower on the benchmark's scaled config (its backward); on GPU and without grad it is used.
+            var scores = q.matmul(k.transpose(-1, -2)).mul_(1.0 / Math.Sqrt(_headDim));           // [B, H, T, T_total]
+            var allowed = mask ?? CausalMask(t, past, x.device);
+            attended = scores.masked_fill(allowed.logical_not(), double.NegativeInfinity).softmax(-1).matmul(v);
+        }
+        else if (mask is not null) attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask);
         else if (t == 1) attended = nn.functional.scaled_dot_product_attention(q, k, v);                  // one new token sees everything cached
         else if (past == 0) attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         else attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: CausalMask(t, past, x.device));

@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 namespace Qed.Training.Policy;
 
 /// <summary>How to sample. Temperature 0 means greedy (argmax); log-probs are then those of temperature 1.</summary>
-public sealed record SamplingOptions(int MaxNewTokens, double Temperature = 1.0, double TopP = 1.0, IReadOnlyList<int>? StopTokenIds = null);
+public sealed record PolicySamplingOptions(int MaxNewTokens, double Temperature = 1.0, double TopP = 1.0, IReadOnlyList<int>? StopTokenIds = null);
 
 /// <summary>One sampled continuation: its tokens (the stop token included when one ended it), the log-probability
 /// of each under softmax(logits / T) — the full distribution, before top-p truncation — and whether it stopped
-/// on a stop token (false: it hit <see cref="SamplingOptions.MaxNewTokens"/>).</summary>
+/// on a stop token (false: it hit <see cref="PolicySamplingOptions.MaxNewTokens"/>).</summary>
 public sealed record SampledSequence(int[] TokenIds, float[] LogProbs, bool Stopped);
 
 /// <summary>
@@ -19,7 +19,7 @@ public sealed record SampledSequence(int[] TokenIds, float[] LogProbs, bool Stop
 /// </summary>
 public sealed class PolicySampler(Qwen3ForCausalLM model)
 {
-    public IReadOnlyList<SampledSequence> Sample(IReadOnlyList<int> prompt, int count, SamplingOptions options, Generator? generator = null)
+    public IReadOnlyList<SampledSequence> Sample(IReadOnlyList<int> prompt, int count, PolicySamplingOptions options, Generator? generator = null)
     {
         if (prompt.Count == 0) throw new ArgumentException("the prompt is empty", nameof(prompt));
         var device = model.EmbeddingWeight.device;
@@ -78,7 +78,7 @@ public sealed class PolicySampler(Qwen3ForCausalLM model)
     }
 
     /// <summary>Next token per row and its log-probability under the temperature-scaled distribution.</summary>
-    private static (Tensor Tokens, Tensor LogProbs) Choose(Tensor logits, SamplingOptions options, Generator? generator)
+    private static (Tensor Tokens, Tensor LogProbs) Choose(Tensor logits, PolicySamplingOptions options, Generator? generator)
     {
         var logits32 = logits.to_type(ScalarType.Float32);
         if (options.Temperature <= 0)

@@ -25,7 +25,8 @@ public enum RolloutEngineKind { Internal, Remote }
 /// <c>answer</c> (the answer checker against the problem's short answer) or <c>judge</c> (a model config + prompt,
 /// as for <c>qed grade</c>)</param>
 /// <param name="Model">judge model reference (YAML path, shipped name or local:ID)</param>
-/// <param name="Prompt">judge prompt name or file (null: the grader's default for the problem's grading mode)</param>
+/// <param name="Prompt">a prompt folder overriding the judge's prompts (Grading/marking-scheme.md, proof.md, answer.md),
+/// as for <c>qed grade</c>; null: the shipped prompts</param>
 public sealed record RewardGraderOptions(string Kind, string? Model = null, string? Prompt = null, int Concurrency = 64);
 
 /// <summary>How to make remote servers load new weights after a step.</summary>
@@ -95,8 +96,6 @@ public sealed record GrpoOptions
     public int MaxNewTokens { get; init; } = 49152;
     public RolloutEngineKind Engine { get; init; } = RolloutEngineKind.Internal;
     public RemoteEngineOptions? Remote { get; init; }
-    /// <summary>Internal sampler: sequences decoded together.</summary>
-    public int SamplerBatchSize { get; init; } = 64;
     /// <summary>Steps a rollout's policy may lag behind the policy it trains (0: fully synchronous).</summary>
     public int MaxLag { get; init; } = 1;
 

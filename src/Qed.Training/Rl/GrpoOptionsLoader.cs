@@ -12,7 +12,7 @@ public static class GrpoOptionsLoader
     [
         "model", "model_config", "init_seed", "tokenizer", "template", "prompt_format", "policy_prompt",
         "problems", "toy_task", "toy_problems",
-        "group_size", "samples_per_step", "temperature", "max_new_tokens", "engine", "remote", "sampler_batch_size", "max_lag",
+        "group_size", "samples_per_step", "temperature", "max_new_tokens", "engine", "remote", "max_lag",
         "grader", "think_end", "require_closed_thinking", "max_points", "on_grade_failure",
         "normalize_advantage_by_std", "clip_epsilon", "entropy_coef", "kl_coef",
         "micro_batch_size", "lr", "weight_decay", "adam_beta1", "adam_beta2", "adam_eps", "grad_clip",
@@ -81,7 +81,7 @@ public static class GrpoOptionsLoader
         if (kind == "judge" && judgeModel is null) throw y.Error("grader", "kind judge needs 'model' (a model config, as for qed grade)");
         var graderPrompt = graderNode["prompt"]?.GetValue<string>();
         var grader = new RewardGraderOptions(kind, judgeModel is null ? null : IsPathLike(judgeModel) ? Rel(judgeModel) : judgeModel,
-            graderPrompt is null ? null : File.Exists(Rel(graderPrompt)) ? Rel(graderPrompt) : graderPrompt,
+            graderPrompt is null ? null : Rel(graderPrompt),
             (int?)graderNode["concurrency"]?.GetValue<long>() ?? 64);
 
         ReasoningCacheOptions? rc = null;
@@ -127,7 +127,6 @@ public static class GrpoOptionsLoader
             MaxNewTokens = Int("max_new_tokens", 49152, 1),
             Engine = engine,
             Remote = remote,
-            SamplerBatchSize = Int("sampler_batch_size", 64, 1),
             MaxLag = Int("max_lag", 1, 0),
             Grader = grader,
             ThinkEnd = y.String("think_end") ?? "</think>",

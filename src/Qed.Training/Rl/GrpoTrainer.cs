@@ -7,6 +7,7 @@ using Qed.Training.Checkpoints;
 using Qed.Training.Metrics;
 using Qed.Training.Models;
 using Qed.Training.Optimization;
+using Qed.Training.Policy;
 using Qed.Training.Sft;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -86,7 +87,7 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
 
         // ---- rollout engine, reward, states
         await using var engine = await RolloutEngines.CreateAsync(options, model.Config, prompts.StopTokenIds, cancellationToken);
-        var grader = RewardGraders.Create(options, models);
+        var grader = await RewardGraders.CreateAsync(options, models, cancellationToken);
         var reward = new RewardFunction(grader, options.MaxPoints, options.ThinkEnd, options.RequireClosedThinking, options.OnGradeFailure);
         IStepStates states = options.ReasoningCache is { } rc
             ? await ReasoningCacheStates.CreateAsync(rc, problems, prompts, options, models, cancellationToken)
@@ -110,24 +111,30 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
             var trainClock = Stopwatch.StartNew();
             var (samples, lossStats, lossValue, gradNorm, trainedTokens) = TrainStep(model, reference, optimizer, parameters, batch, lossSettings, device);
             var train = trainClock.Elapsed;
-            versions.Publish(PolicySnapshot.Of(model, step));
+            bool last = step == options.Steps;
+            bool save = last || (options.SaveEvery > 0 && step % options.SaveEvery == 0);
+            // A checkpoint must hold the older versions the next steps sample with, so on a save step the new
+            // version is published (letting the producer release older ones) only once the checkpoint is written.
+            if (!save) versions.Publish(PolicySnapshot.Of(model, step));
 
             var record = StepMetrics(batch, step, samples, lossStats, lossValue, gradNorm, trainedTokens, wait, train, stepClock.Elapsed);
-            double rewardMean = record["reward_mean"]!.GetValue<double>();
+            double rewardMean = Number(record["reward_mean"]);
             if (double.IsNaN(firstReward)) firstReward = rewardMean;
             lastReward = rewardMean;
             await metrics.WriteAsync(record, cancellationToken);
             await events.WriteScalarsAsync(step, record.Where(kv => kv.Key != "step" && kv.Value is JsonValue)
-                .Select(kv => ("rl/" + kv.Key, (float)kv.Value!.GetValue<double>())).ToList(), cancellationToken);
+                .Select(kv => ("rl/" + kv.Key, (float)Number(kv.Value))).ToList(), cancellationToken);
             var elapsed = clock.Elapsed;
-            progress?.Report(new GrpoProgress(step, options.Steps, rewardMean, record["success_rate"]!.GetValue<double>(),
-                record["tokens_per_s"]!.GetValue<double>(), (int)record["judge_failures"]!.GetValue<double>(), record["policy_lag"]!.GetValue<double>(),
+            progress?.Report(new GrpoProgress(step, options.Steps, rewardMean, Number(record["success_rate"]),
+                Number(record["tokens_per_s"]), (int)Number(record["judge_failures"]), Number(record["policy_lag"]),
                 wait.TotalSeconds, stepClock.Elapsed.TotalSeconds, elapsed,
                 TimeSpan.FromSeconds(elapsed.TotalSeconds / (step - startStep) * (options.Steps - step))));
 
-            bool last = step == options.Steps;
-            if (last || (options.SaveEvery > 0 && step % options.SaveEvery == 0))
+            if (save)
+            {
                 await SaveCheckpointAsync(model, optimizer, versions, step, last, cancellationToken);
+                versions.Publish(PolicySnapshot.Of(model, step));
+            }
         }
 
         await Qwen3Checkpoint.SaveAsync(model, options.Out, TensorDTypes.FromTorchName(options.SaveDtype), TokenizerDirectory(), cancellationToken);
@@ -160,16 +167,15 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
                 using var microScope = NewDisposeScope();
                 var (ids, targets, selected, oldLogProbs, advantages) = MicroBatchTensors(micro, device);
                 var hidden = model.HiddenStates(ids);                                              // [B, T, C]
-                var logits = model.Logits(hidden.index(selected)) / options.Temperature;           // [N, V]
-                var logp = logits.log_softmax(-1);
-                var tokenLogp = logp.gather(1, targets.unsqueeze(1)).squeeze(1);                   // [N]
-                var entropy = -(logp.exp() * logp).sum(-1);                                        // [N]
+                var logits = model.Logits(hidden.index(selected));                                 // [N, V]
+                var tokenLogp = TokenLogProbs.Gather(logits, targets, options.Temperature);         // [N]
+                var entropy = TokenLogProbs.Entropy(logits, options.Temperature);                   // [N]
                 Tensor? refLogp = null;
                 if (reference is not null)
                     using (no_grad())
                     {
-                        var refLogits = reference.Logits(reference.HiddenStates(ids).index(selected)) / options.Temperature;
-                        refLogp = refLogits.log_softmax(-1).gather(1, targets.unsqueeze(1)).squeeze(1);
+                        var refLogits = reference.Logits(reference.HiddenStates(ids).index(selected));
+                        refLogp = TokenLogProbs.Gather(refLogits, targets, options.Temperature);
                     }
                 var (loss, microStats) = PolicyLoss.Compute(tokenLogp, oldLogProbs, advantages, entropy, refLogp, settings, samples);
                 loss.backward();
@@ -265,6 +271,10 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
         };
     }
 
+    private static double Number(JsonNode? n) => n is JsonValue v
+        ? v.TryGetValue<double>(out var d) ? d : v.TryGetValue<long>(out var l) ? l : v.TryGetValue<int>(out var i) ? i : double.NaN
+        : double.NaN;
+
     private Qwen3ForCausalLM StartingModel()
     {
         if (options.Model is not null) return Qwen3Checkpoint.Load(options.Model);
@@ -290,13 +300,16 @@ public sealed class GrpoTrainer(GrpoOptions options, ChatClientFactory? models =
             foreach (var (name, p) in model.NamedWeights()) TensorConversion.Add(master, name, p, TensorDType.F32);
             await master.WriteAsync(Path.Combine(partial, TrainerState.MasterWeightsFileName), ct);
         }
-        // The older versions that coming steps' rollouts sample with (asynchronous pipeline).
-        foreach (var snapshot in versions.Held.Where(s => s.Version < step && s.Version >= step - options.MaxLag))
+        // The older versions that coming steps' rollouts sample with (asynchronous pipeline), copied while the
+        // producer cannot release them.
+        var rolloutPolicies = versions.ReadHeld(held => held.Where(s => s.Version < step && s.Version >= step - options.MaxLag).Select(snapshot =>
         {
             var writer = new SafetensorsWriter();
             foreach (var (name, value) in snapshot.Weights) TensorConversion.Add(writer, name, value, TensorDType.F32);
-            await writer.WriteAsync(Path.Combine(partial, $"{RolloutPolicyPrefix}{snapshot.Version}.safetensors"), ct);
-        }
+            return (snapshot.Version, Writer: writer);
+        }).ToList());
+        foreach (var (version, writer) in rolloutPolicies)
+            await writer.WriteAsync(Path.Combine(partial, $"{RolloutPolicyPrefix}{version}.safetensors"), ct);
         await new TrainerState
         {
             Step = step, TotalSteps = options.Steps, Epoch = 0, MicroBatchInEpoch = 0, OptimizerStep = optimizer.Step,

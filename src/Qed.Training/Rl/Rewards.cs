@@ -78,3 +78,50 @@ public sealed class RewardFunction(IRewardGrader grader, double maxPoints, strin
         };
     }
 }
+
+/// <summary>
+/// The LLM judge as reward: the evaluation's <see cref="Qed.Grading.ProofGrader"/>, in marking-scheme mode when the
+/// problem has a marking scheme (FineProofs-RL rubrics), proof mode when it has a reference solution or guidelines,
+/// answer mode when it only has a short answer. A grade_failed outcome is a failure, never 0 points.
+/// </summary>
+public sealed class JudgeRewardGrader(Qed.Grading.ProofGrader grader) : IRewardGrader
+{
+    public bool CallsModel => true;
+
+    public static GradingMode ModeFor(Problem problem) =>
+        !string.IsNullOrWhiteSpace(problem.MarkingScheme) ? GradingMode.MarkingScheme
+        : string.IsNullOrWhiteSpace(problem.ReferenceSolution) && string.IsNullOrWhiteSpace(problem.Guidelines) && !string.IsNullOrWhiteSpace(problem.ShortAnswer)
+            ? GradingMode.Answer
+            : GradingMode.Proof;
+
+    public async Task<RewardGrade> GradeAsync(Problem problem, string answer, CancellationToken cancellationToken)
+    {
+        var outcome = await grader.GradeAsync(problem, answer, ModeFor(problem), cancellationToken).ConfigureAwait(false);
+        return outcome.IsGraded && outcome.Points is { } points
+            ? RewardGrade.Of(points * 7.0 / outcome.MaxPoints)
+            : RewardGrade.Failed(outcome.Error ?? outcome.Status);
+    }
+}
+
+/// <summary>
+/// Rule-based reward for answer problems: Qed.Answers' checker reads the final answer from the reply and compares it
+/// exactly with the short answer — equivalent: full marks, different: 0. An undecided check goes to the judge when one
+/// is configured (<paramref name="fallback"/>), else it is a grading failure with the checker's reason.
+/// </summary>
+public sealed class AnswerCheckerGrader(double maxPoints = 7, IRewardGrader? fallback = null) : IRewardGrader
+{
+    public bool CallsModel => fallback is not null;
+
+    public async Task<RewardGrade> GradeAsync(Problem problem, string answer, CancellationToken cancellationToken)
+    {
+        if (problem.ShortAnswer is null) return RewardGrade.Failed($"problem {problem.Id} has no short answer to check against");
+        var check = Qed.Answers.AnswerChecker.Check(problem.ShortAnswer, answer, null, cancellationToken);
+        return check.Verdict switch
+        {
+            Qed.Answers.AnswerVerdict.Equivalent => RewardGrade.Of(maxPoints),
+            Qed.Answers.AnswerVerdict.Different => RewardGrade.Of(0),
+            _ when fallback is not null => await fallback.GradeAsync(problem, answer, cancellationToken).ConfigureAwait(false),
+            _ => RewardGrade.Failed($"answer check undecided: {check.Reason}"),
+        };
+    }
+}

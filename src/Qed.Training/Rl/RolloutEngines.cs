@@ -1,3 +1,4 @@
+using TorchSharp;
 using Qed.Inference.Checkpoints;
 using Qed.Training.Models;
 
@@ -10,21 +11,44 @@ public static class RolloutEngines
     {
         IRolloutEngine engine = options.Engine switch
         {
-            RolloutEngineKind.Internal => new InternalRolloutEngine(new Qwen3ForCausalLM(config), stopIds, options.SamplerBatchSize, TorchSharp.torch.device(options.Device)),
+            RolloutEngineKind.Internal => InternalEngine(config, stopIds, options.Device),
             _ => new RemoteRolloutEngine(options.Remote!, config, Path.Combine(options.Out, "sync-weights"), options.Tokenizer),
         };
         return Task.FromResult(engine);
+    }
+
+    private static InternalRolloutEngine InternalEngine(Qwen3Config config, IReadOnlyList<int> stopIds, string device)
+    {
+        var model = new Qwen3ForCausalLM(config);
+        model.to(TorchSharp.torch.device(device));
+        return new InternalRolloutEngine(model, stopIds, TorchSharp.torch.device(device));
     }
 }
 
 /// <summary>Builds the reward grader a config asks for.</summary>
 public static class RewardGraders
 {
-    public static IRewardGrader Create(GrpoOptions options, Qed.Llm.ChatClientFactory? models) => options.Grader.Kind switch
+    public static async Task<IRewardGrader> CreateAsync(GrpoOptions options, Qed.Llm.ChatClientFactory? models, CancellationToken cancellationToken)
     {
-        "first-integer" => new FirstIntegerGrader(options.MaxPoints),
-        "answer" => throw new QedException("grader kind 'answer' (the answer checker) is not supported yet in this build: the answer checker has not landed on this branch"),
-        "judge" => throw new QedException("grader kind 'judge' (ProofGrader) is not supported yet in this build: the proof grader has not landed on this branch"),
-        var k => throw new QedException($"unknown grader kind '{k}'"),
-    };
+        switch (options.Grader.Kind)
+        {
+            case "first-integer":
+                return new FirstIntegerGrader(options.MaxPoints);
+            case "answer" when options.Grader.Model is null:
+                return new AnswerCheckerGrader(options.MaxPoints);
+            case "answer":
+                return new AnswerCheckerGrader(options.MaxPoints, await JudgeAsync(options, models, cancellationToken).ConfigureAwait(false));
+            case "judge":
+                return await JudgeAsync(options, models, cancellationToken).ConfigureAwait(false);
+            default:
+                throw new QedException($"unknown grader kind '{options.Grader.Kind}'");
+        }
+    }
+
+    private static async Task<IRewardGrader> JudgeAsync(GrpoOptions options, Qed.Llm.ChatClientFactory? models, CancellationToken cancellationToken)
+    {
+        if (models is null) throw new QedException("the judge grader needs a chat client factory");
+        var judge = await models.OpenAsync(options.Grader.Model!, cancellationToken).ConfigureAwait(false);
+        return new JudgeRewardGrader(new Qed.Grading.ProofGrader(judge, new Qed.Llm.PromptLibrary(options.Grader.Prompt), answerChecker: new Qed.Grading.SymbolicAnswerChecker()));
+    }
 }

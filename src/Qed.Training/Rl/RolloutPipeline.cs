@@ -58,8 +58,12 @@ public sealed class PolicyVersions : IDisposable
 
     public long? Oldest { get { lock (_gate) return _held.Count == 0 ? null : _held.Keys.First(); } }
 
-    /// <summary>The snapshots still held (for checkpoints: the versions rollouts of coming steps will use).</summary>
-    public IReadOnlyList<PolicySnapshot> Held { get { lock (_gate) return _held.Values.ToList(); } }
+    /// <summary>Runs <paramref name="read"/> over the snapshots still held (for checkpoints: the versions the coming
+    /// steps' rollouts will use) while none can be released; <paramref name="read"/> must copy what it keeps.</summary>
+    public T ReadHeld<T>(Func<IReadOnlyList<PolicySnapshot>, T> read)
+    {
+        lock (_gate) return read(_held.Values.ToList());
+    }
 
     public async Task<PolicySnapshot> WaitForAsync(long version, CancellationToken cancellationToken)
     {

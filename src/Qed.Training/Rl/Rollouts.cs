@@ -36,7 +36,7 @@ public interface IRolloutEngine : IAsyncDisposable
 
     Task<IReadOnlyList<Rollout>> GenerateAsync(IReadOnlyList<RolloutRequest> requests, SamplingSettings sampling, CancellationToken cancellationToken);
 
-    /// <summary>Makes <paramref name="version"/> the weights future rollouts use; returns once every server has them.</summary>
+    /// <summary>Makes the snapshot's weights (and version) the ones future rollouts use; returns once every server has them.</summary>
     Task SyncAsync(PolicySnapshot snapshot, CancellationToken cancellationToken);
 }
 

@@ -11,12 +11,12 @@ internal static class ComparePage
     {
         var sb = new StringBuilder("<h1>Comparison</h1>");
         sb.Append("<table class=\"grid\" id=\"compare-summary\"><thead><tr><th></th><th>Run A</th><th>Run B</th></tr></thead><tbody>");
-        sb.Append($"<tr><th>Run</th><td><a href=\"/runs/{U(a.RunId)}\">{E(a.RunId)}</a></td><td><a href=\"/runs/{U(b.RunId)}\">{E(b.RunId)}</a></td></tr>");
+        sb.Append($"<tr><th>Run</th><td><a href=\"/runs/{U(a.RunId)}\">{Id(a.RunId)}</a></td><td><a href=\"/runs/{U(b.RunId)}\">{Id(b.RunId)}</a></td></tr>");
         sb.Append($"<tr><th>Model</th><td>{E(a.Model)}</td><td>{E(b.Model)}</td></tr>");
         sb.Append($"<tr><th>Scaffold</th><td>{E(a.Scaffold ?? "—")}</td><td>{E(b.Scaffold ?? "—")}</td></tr>");
-        sb.Append($"<tr><th>Score</th><td class=\"score\">{E(Percent(a.Score))}</td><td class=\"score\">{E(Percent(b.Score))}</td></tr>");
+        sb.Append($"<tr><th>Score</th><td class=\"score\">{E(PercentPm(a.Score, a.ScoreStd))}</td><td class=\"score\">{E(PercentPm(b.Score, b.ScoreStd))}</td></tr>");
         sb.Append($"<tr><th>Samples (graded)</th><td>{a.Samples} ({a.Graded})</td><td>{b.Samples} ({b.Graded})</td></tr>");
-        sb.Append($"<tr><th>Cost</th><td>{E(Cost(a.Usage.CostUsd))}</td><td>{E(Cost(b.Usage.CostUsd))}</td></tr>");
+        sb.Append($"<tr><th>Cost (solve + judge)</th><td>{E(Cost(a.TotalCostUsd))}</td><td>{E(Cost(b.TotalCostUsd))}</td></tr>");
         sb.Append($"<tr><th>Tokens</th><td>{E(Tokens(a.Usage.TotalTokens))}</td><td>{E(Tokens(b.Usage.TotalTokens))}</td></tr>");
         sb.Append("</tbody></table>");
 
@@ -28,7 +28,7 @@ internal static class ComparePage
             var delta = r.Delta;
             var cls = delta switch { > 0 => "better", < 0 => "worse", _ => "" };
             sb.Append("<tr>")
-              .Append($"<td>{E(r.ProblemId)}</td><td>{E(r.Level ?? "—")}</td><td>{E(r.Category ?? "—")}</td>")
+              .Append($"<td><a class=\"side-by-side-link\" href=\"/compare/{U(r.ProblemId)}?a={U(a.RunId)}&amp;b={U(b.RunId)}\">{E(r.ProblemId)}</a></td><td>{E(r.Level ?? "—")}</td><td>{E(r.Category ?? "—")}</td>")
               .Append($"<td class=\"num\"><a href=\"/runs/{U(a.RunId)}/problems/{U(r.ProblemId)}\">{E(Percent(r.ScoreA))}</a></td>")
               .Append($"<td class=\"num\"><a href=\"/runs/{U(b.RunId)}/problems/{U(r.ProblemId)}\">{E(Percent(r.ScoreB))}</a></td>")
               .Append($"<td class=\"num delta {cls}\">{(delta is { } d ? (d > 0 ? "+" : "") + E(Percent(d)) : "—")}</td>")

@@ -13,6 +13,11 @@ internal static class Html
 
     public static string U(string? text) => Uri.EscapeDataString(text ?? "");
 
+    /// <summary>A run id for reading: content-hash ids are 64 hex digits, so show the first 12 and keep the whole
+    /// id in the title (hover) and in every link.</summary>
+    public static string Id(string id) =>
+        id.Length > 16 ? $"<span class=\"id\" title=\"{E(id)}\">{E(id[..12])}…</span>" : E(id);
+
     public static string Percent(double? fraction) =>
         fraction is { } f ? (f * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—";
 

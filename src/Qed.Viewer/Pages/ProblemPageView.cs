@@ -15,7 +15,7 @@ internal static class ProblemPageView
     {
         var (run, problem, samples) = (page.Run, page.Problem, page.Samples);
         var sb = new StringBuilder();
-        sb.Append($"<p class=\"crumbs\"><a href=\"/\">leaderboard</a> › <a href=\"/runs/{U(run.RunId)}\">run {E(run.RunId)}</a> › {E(problem.ProblemId)}</p>");
+        sb.Append($"<p class=\"crumbs\"><a href=\"/\">leaderboard</a> › <a href=\"/runs/{U(run.RunId)}\">run {Id(run.RunId)}</a> › {E(problem.ProblemId)}</p>");
         sb.Append($"<h1>{E(problem.ProblemId)}</h1>");
         sb.Append($"<p class=\"meta\">{E(problem.Benchmark)}");
         if (problem.Level is { } level) sb.Append($" · level {E(level)}");
@@ -32,8 +32,33 @@ internal static class ProblemPageView
 
         sb.Append($"<h2>Samples ({samples.Count})</h2>");
         if (samples.Count == 0) sb.Append("<p class=\"empty\">No samples of this problem in this run.</p>");
-        foreach (var s in samples) Sample(sb, s, markdown);
+        foreach (var s in samples) Sample(sb, run.RunId, s, markdown);
         return Layout($"{problem.ProblemId} · {run.RunId}", sb.ToString());
+    }
+
+    /// <summary>One problem as two runs answered it, their samples in two columns.</summary>
+    public static string RenderSideBySide(ProblemPage a, ProblemPage b, ProofMarkdown markdown)
+    {
+        var problem = a.Problem;
+        var sb = new StringBuilder();
+        sb.Append($"<p class=\"crumbs\"><a href=\"/\">leaderboard</a> › <a href=\"/compare?a={U(a.Run.RunId)}&amp;b={U(b.Run.RunId)}\">comparison</a> › {E(problem.ProblemId)}</p>");
+        sb.Append($"<h1>{E(problem.ProblemId)}</h1>");
+        sb.Append($"<section class=\"problem\"><h2>Problem</h2><div class=\"md statement\">{markdown.ToHtml(problem.Statement)}</div></section>");
+        Reference(sb, "Answer", "answer", problem.Answer, markdown, open: true);
+        Reference(sb, "Reference solution", "reference", problem.ReferenceSolution, markdown, open: false);
+        Reference(sb, "Grading guidelines", "guidelines", problem.Guidelines, markdown, open: false);
+        Reference(sb, "Marking scheme", "marking-scheme", problem.MarkingScheme, markdown, open: false);
+        sb.Append("<div class=\"side-by-side\">");
+        foreach (var (page, label) in new[] { (a, "A"), (b, "B") })
+        {
+            sb.Append($"<div class=\"column\" id=\"column-{label.ToLowerInvariant()}\"><h2>Run {label}: <a href=\"/runs/{U(page.Run.RunId)}/problems/{U(problem.ProblemId)}\">{Id(page.Run.RunId)}</a></h2>");
+            sb.Append($"<p class=\"meta\">{E(page.Run.Model)}{(page.Run.Scaffold is { } sc ? " + " + E(sc) : "")}</p>");
+            if (page.Samples.Count == 0) sb.Append("<p class=\"empty\">No samples of this problem in this run.</p>");
+            foreach (var s in page.Samples) Sample(sb, page.Run.RunId, s, markdown);
+            sb.Append("</div>");
+        }
+        sb.Append("</div>");
+        return Layout($"{problem.ProblemId} · {a.Run.RunId} vs {b.Run.RunId}", sb.ToString());
     }
 
     private static void Reference(StringBuilder sb, string title, string cls, string? text, ProofMarkdown markdown, bool open)
@@ -42,7 +67,16 @@ internal static class ProblemPageView
         sb.Append($"<details class=\"reference {cls}\"{(open ? " open" : "")}><summary>{E(title)}</summary><div class=\"md\">{markdown.ToHtml(text)}</div></details>");
     }
 
-    private static void Sample(StringBuilder sb, SampleView s, ProofMarkdown markdown)
+    /// <summary>A step's messages as an HTML fragment (fetched by the page when the step is opened).</summary>
+    public static string StepMessages(IReadOnlyList<MessageView> messages, ProofMarkdown markdown)
+    {
+        var sb = new StringBuilder();
+        foreach (var m in messages)
+            sb.Append($"<div class=\"message role-{E(m.Role)}\"><div class=\"role\">{E(m.Role)}</div><div class=\"md\">{markdown.ToHtml(m.Text)}</div></div>");
+        return sb.ToString();
+    }
+
+    internal static void Sample(StringBuilder sb, string runId, SampleView s, ProofMarkdown markdown)
     {
         sb.Append($"<section class=\"sample status-{E(s.Status)}\" id=\"sample-{E(s.SampleId)}\">");
         sb.Append($"<h3>Sample {s.Index} <span class=\"status status-{E(s.Status)}\">{E(s.Status)}</span>");
@@ -79,11 +113,11 @@ internal static class ProblemPageView
             sb.Append($"<details class=\"timeline\"><summary>Scaffold steps ({s.Steps.Count})</summary><ol class=\"steps\">");
             foreach (var step in s.Steps)
             {
-                sb.Append($"<li class=\"step\"><details><summary><b>{step.Index}. {E(step.Name)}</b>");
+                var src = $"/runs/{U(runId)}/steps?sample={U(s.SampleId)}&key={U(step.Key)}";
+                sb.Append($"<li class=\"step\"><details data-step-src=\"{E(src)}\"><summary><b>{step.Index}. {E(step.Name)}</b>");
                 if (step.Status is { } st) sb.Append($" <span class=\"status status-{E(st)}\">{E(st)}</span>");
                 sb.Append($" <span class=\"usage\">{E(UsageText(step.Usage))}</span></summary>");
-                foreach (var m in step.Messages)
-                    sb.Append($"<div class=\"message role-{E(m.Role)}\"><div class=\"role\">{E(m.Role)}</div><div class=\"md\">{markdown.ToHtml(m.Text)}</div></div>");
+                sb.Append($"<div class=\"step-body\"><p class=\"empty\">Loading… (<a href=\"{E(src)}\">open the messages</a>)</p></div>");
                 sb.Append("</details></li>");
             }
             sb.Append("</ol></details>");

@@ -11,9 +11,9 @@ internal static class RunPage
     public static string Render(RunSummary run, ProblemFacets facets, ProblemQuery query, Paged<ProblemRow>? problems, string? searchError)
     {
         var sb = new StringBuilder();
-        sb.Append($"<h1>Run {E(run.RunId)}</h1>");
-        sb.Append($"<p class=\"meta\">{E(RunLabel(run))} · {run.Samples} samples, {run.Graded} graded · score <b class=\"score\">{E(Percent(run.Score))}</b> · "
-                  + $"{E(Cost(run.Usage.CostUsd))} · {E(Tokens(run.Usage.InputTokens))} in / {E(Tokens(run.Usage.OutputTokens))} out</p>");
+        sb.Append($"<h1>Run {Id(run.RunId)}</h1>");
+        sb.Append($"<p class=\"meta\">{E(RunLabel(run))} · {run.Samples} samples, {run.Graded} graded · score <b class=\"score\">{E(PercentPm(run.Score, run.ScoreStd))}</b> over {run.RepetitionScores.Count} repetitions · "
+                  + $"{E(Cost(run.Usage.CostUsd))} solving + {E(Cost(run.JudgeCostUsd))} judging · {E(Tokens(run.Usage.InputTokens))} in / {E(Tokens(run.Usage.OutputTokens))} out</p>");
         sb.Append($"<p>{Statuses(run.Statuses)}</p>");
 
         sb.Append($"<form class=\"filters\" method=\"get\" action=\"/runs/{U(run.RunId)}\">");

@@ -10,6 +10,8 @@ public interface IRunResults
     Task<ProblemFacets> FacetsAsync(string runId, CancellationToken ct);
     Task<Paged<ProblemRow>> ProblemsAsync(string runId, ProblemQuery query, CancellationToken ct);
     Task<ProblemPage?> ProblemAsync(string runId, string problemId, CancellationToken ct);
+    /// <summary>The messages one step sent and received (prompts, reasoning, reply); null when the step is not in the run.</summary>
+    Task<IReadOnlyList<MessageView>?> StepMessagesAsync(string runId, string sampleId, string stepKey, CancellationToken ct);
     Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct);
     Task<IReadOnlyList<SamplePoint>> SamplePointsAsync(string runId, CancellationToken ct);
 }

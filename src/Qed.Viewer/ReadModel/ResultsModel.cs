@@ -7,14 +7,23 @@ public sealed record UsageView(long InputTokens, long OutputTokens, decimal? Cos
     public long TotalTokens => InputTokens + OutputTokens;
 }
 
-/// <summary>One run as the viewer lists it. <see cref="Score"/> is the mean graded score in [0, 1]
-/// over graded samples; null when nothing has been graded (never a silent 0).</summary>
+/// <summary>One run as the viewer lists it, scored as <c>qed stats</c> scores (Qed.Stats.EvalStats): only finished
+/// samples with a successful grade count; each repetition (run index) gets the mean of points / max points, and
+/// <see cref="Score"/> is the mean over repetitions (avg@k), in [0, 1]; null when nothing has been graded
+/// (never a silent 0). <see cref="Usage"/> is what solving spent; <see cref="JudgeCostUsd"/> what grading spent.</summary>
 public sealed record RunSummary(
     string RunId, string Model, string Benchmark, string? Scaffold, DateTimeOffset? StartedAt,
-    int Samples, int Graded, double? Score, UsageView Usage, IReadOnlyDictionary<string, int> Statuses);
+    int Samples, int Graded, double? Score, UsageView Usage, IReadOnlyDictionary<string, int> Statuses,
+    IReadOnlyList<double> RepetitionScores, decimal JudgeCostUsd = 0)
+{
+    /// <summary>Population standard deviation over repetitions (as <c>qed stats</c>); null with no graded repetition.</summary>
+    public double? ScoreStd => Leaderboard.PopulationStd(RepetitionScores);
 
-/// <summary>A leaderboard line: every run of one model × benchmark × scaffold, score as mean ± std over runs
-/// (avg@k), in [0, 1].</summary>
+    public decimal TotalCostUsd => (Usage.CostUsd ?? 0) + JudgeCostUsd;
+}
+
+/// <summary>A leaderboard line: every run of one model × benchmark × scaffold. Score is the mean ± population std over
+/// all their repetitions (avg@k), in [0, 1]; <see cref="Runs"/> counts repetitions; cost is solving plus judging.</summary>
 public sealed record LeaderboardRow(
     string Model, string Benchmark, string? Scaffold, double? ScoreMean, double? ScoreStd, int Runs,
     decimal? CostUsd, long Tokens, IReadOnlyList<string> RunIds);
@@ -53,8 +62,9 @@ public sealed record GradeView(string Status, double? Points, double MaxPoints, 
 
 public sealed record MessageView(string Role, string Text);
 
-/// <summary>One step of a scaffold (generate, verify, refine, summarise…) with the messages it exchanged.</summary>
-public sealed record StepView(int Index, string Name, string? Status, IReadOnlyList<MessageView> Messages, UsageView Usage);
+/// <summary>One step of a scaffold (generate, verify, refine, summarise…): what it was and what it spent. Its messages
+/// (prompts and reply, often tens of kilobytes each) are fetched on demand through <see cref="IRunResults.StepMessagesAsync"/>.</summary>
+public sealed record StepView(int Index, string Key, string Name, string? Status, UsageView Usage);
 
 /// <summary>One sample (attempt) at a problem, with its grade and, for scaffold runs, its steps.</summary>
 /// <param name="Text">the answer (proof) the solver returned.</param>
@@ -63,8 +73,11 @@ public sealed record SampleView(
     string SampleId, int Index, string Status, string? Text, string? Reasoning, string? Error, GradeView? Grade, UsageView Usage,
     IReadOnlyList<StepView> Steps);
 
+/// <summary>Which run a page belongs to, without its aggregates.</summary>
+public sealed record RunHeader(string RunId, string Model, string Benchmark, string? Scaffold);
+
 /// <summary>A problem page: the problem and every sample of it in one run.</summary>
-public sealed record ProblemPage(RunSummary Run, ProblemView Problem, IReadOnlyList<SampleView> Samples);
+public sealed record ProblemPage(RunHeader Run, ProblemView Problem, IReadOnlyList<SampleView> Samples);
 
 /// <summary>One problem scored by two runs of the same benchmark.</summary>
 public sealed record ComparisonRow(string ProblemId, string? Level, string? Category, double? ScoreA, double? ScoreB)

@@ -31,19 +31,31 @@ public sealed class RunStoreResults : IRunResults
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 10 }.ToString();
     }
 
-    // Effective status of a sample: its own status, except a finished sample whose latest grade failed.
-    // Score: points / max_points of the latest grade when it graded; NULL otherwise (never 0 for "unknown").
+    // Tokens and dollars come from the narrow usage table (one row per model call, as SolverContext and the grader
+    // record them) rather than from samples.input_tokens…, which SQLite can only reach by walking each row's
+    // overflow pages past the stored answer and reasoning: on a 1 GB store of 10,000 long proofs that is ~0.75 s
+    // per scan against ~0.03 s. A sample without usage rows (e.g. a store written by other tools) falls back to
+    // its own columns.
+    // Effective status of a sample: its own status, except a sample whose latest grade failed.
+    // Score: points / max_points of the latest grade of a finished sample (ok, truncated, budget_exhausted) when it
+    // graded; NULL otherwise (never 0 for "unknown"). The same rule as Qed.Stats.EvalStats.
     private const string SampleScores = """
+        spend AS (
+          SELECT u.sample_id, SUM(u.input_tokens) AS i, SUM(u.output_tokens) AS o, SUM(u.cost_usd) AS c
+          FROM usage u WHERE u.kind = 'solve' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run)
+          GROUP BY u.sample_id),
         latest AS (
           SELECT g.sample_id, g.status, g.points, g.max_points, g.judge_name, g.judge_reply, g.descr, g.error
           FROM grades g
           WHERE g.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = g.sample_id ORDER BY h.graded_at DESC LIMIT 1)),
         scored AS (
           SELECT s.sample_id, s.run_id, s.problem_id, s.run_index, s.problem, s.answer, s.reasoning,
-            s.input_tokens, s.output_tokens, s.cost_usd,
+            COALESCE(sp.i, s.input_tokens) AS input_tokens, COALESCE(sp.o, s.output_tokens) AS output_tokens,
+            COALESCE(sp.c, s.cost_usd) AS cost_usd,
             CASE WHEN l.status = 'grade_failed' THEN 'grade_failed' ELSE s.status END AS vstatus,
-            CASE WHEN l.status = 'graded' AND l.points IS NOT NULL AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END AS score
-          FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id
+            CASE WHEN s.status IN ('ok', 'truncated', 'budget_exhausted') AND l.status = 'graded' AND l.points IS NOT NULL
+                   AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END AS score
+          FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id LEFT JOIN spend sp ON sp.sample_id = s.sample_id
           WHERE s.run_id = $run)
         """;
 
@@ -69,30 +81,43 @@ public sealed class RunStoreResults : IRunResults
 
     private async Task<RunSummary> SummaryAsync(SqliteConnection db, string runId, string model, string bench, string? scaffold, string? at, CancellationToken ct)
     {
-        var totals = (await ReadAsync(db, $"""
+        // One pass over the run's samples, grouped by status and repetition; the rest is arithmetic here.
+        var cells = await ReadAsync(db, $"""
             WITH {SampleScores}
-            SELECT COUNT(*), COUNT(score), AVG(score), COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cost_usd),0)
-            FROM scored
-            """, r => (Samples: r.GetInt32(0), Graded: r.GetInt32(1), Score: r.IsDBNull(2) ? (double?)null : r.GetDouble(2),
-                In: r.GetInt64(3), Out: r.GetInt64(4), Cost: r.GetDouble(5)), ct, ("$run", runId)))[0];
-        var statuses = await ReadAsync(db, $"WITH {SampleScores} SELECT vstatus, COUNT(*) FROM scored GROUP BY vstatus",
-            r => (Status: r.GetString(0), Count: r.GetInt32(1)), ct, ("$run", runId));
+            SELECT vstatus, run_index, COUNT(*), COUNT(score), COALESCE(SUM(score), 0),
+              COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0)
+            FROM scored GROUP BY vstatus, run_index
+            """, r => (Status: r.GetString(0), Rep: r.GetInt32(1), Samples: r.GetInt32(2), Graded: r.GetInt32(3), ScoreSum: r.GetDouble(4),
+                In: r.GetInt64(5), Out: r.GetInt64(6), Cost: r.GetDouble(7)), ct, ("$run", runId));
+        var totals = (Samples: cells.Sum(c => c.Samples), Graded: cells.Sum(c => c.Graded),
+            In: cells.Sum(c => c.In), Out: cells.Sum(c => c.Out), Cost: cells.Sum(c => c.Cost));
+        var statuses = cells.GroupBy(c => c.Status).Select(g => (Status: g.Key, Count: g.Sum(c => c.Samples)));
+        var repetitions = cells.GroupBy(c => c.Rep).OrderBy(g => g.Key)
+            .Where(g => g.Sum(c => c.Graded) > 0)
+            .Select(g => g.Sum(c => c.ScoreSum) / g.Sum(c => c.Graded)).ToList();
+        var judgeCost = (await ReadAsync(db, """
+            SELECT COALESCE(
+              (SELECT SUM(u.cost_usd) FROM usage u WHERE u.kind = 'grade' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run)),
+              (SELECT SUM(g.cost_usd) FROM grades g JOIN samples s ON s.sample_id = g.sample_id WHERE s.run_id = $run),
+              0)
+            """,
+            r => r.GetDouble(0), ct, ("$run", runId)))[0];
         DateTimeOffset? started = DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
         return new RunSummary(runId, model, bench, string.IsNullOrEmpty(scaffold) ? null : scaffold, started, totals.Samples, totals.Graded,
-            totals.Score, new UsageView(totals.In, totals.Out, (decimal)totals.Cost),
-            statuses.ToDictionary(s => s.Status, s => s.Count, StringComparer.Ordinal));
+            repetitions.Count > 0 ? repetitions.Average() : null, new UsageView(totals.In, totals.Out, (decimal)totals.Cost),
+            statuses.ToDictionary(s => s.Status, s => s.Count, StringComparer.Ordinal), repetitions, (decimal)judgeCost);
     }
 
     public async Task<ProblemFacets> FacetsAsync(string runId, CancellationToken ct)
     {
         await using var db = await OpenAsync(ct);
-        var levels = await ReadAsync(db, "SELECT DISTINCT CAST(json_extract(problem, '$.level') AS TEXT) v FROM samples WHERE run_id = $run AND v IS NOT NULL ORDER BY v",
-            r => r.GetString(0), ct, ("$run", runId));
-        var categories = await ReadAsync(db, "SELECT DISTINCT CAST(json_extract(problem, '$.category') AS TEXT) v FROM samples WHERE run_id = $run AND v IS NOT NULL ORDER BY v",
-            r => r.GetString(0), ct, ("$run", runId));
-        var statuses = await ReadAsync(db, $"WITH {SampleScores} SELECT DISTINCT vstatus FROM scored ORDER BY vstatus",
-            r => r.GetString(0), ct, ("$run", runId));
-        return new ProblemFacets(levels, categories, statuses);
+        var combos = await ReadAsync(db, $"""
+            WITH {SampleScores}
+            SELECT DISTINCT CAST(json_extract(problem, '$.level') AS TEXT), CAST(json_extract(problem, '$.category') AS TEXT), vstatus FROM scored
+            """, r => (Level: Opt(r, 0), Category: Opt(r, 1), Status: r.GetString(2)), ct, ("$run", runId));
+        static IReadOnlyList<string> Values(IEnumerable<string?> xs) =>
+            xs.OfType<string>().Distinct().OrderBy(x => x, StringComparer.Ordinal).ToList();
+        return new ProblemFacets(Values(combos.Select(c => c.Level)), Values(combos.Select(c => c.Category)), Values(combos.Select(c => c.Status)));
     }
 
     public async Task<Paged<ProblemRow>> ProblemsAsync(string runId, ProblemQuery query, CancellationToken ct)
@@ -125,12 +150,15 @@ public sealed class RunStoreResults : IRunResults
             """;
         try
         {
-            var total = (await ReadAsync(db, $"SELECT COUNT(*) FROM ({grouped})", r => r.GetInt32(0), ct, [.. args]))[0];
+            // The page and the total in one pass (a window count over the grouped rows).
             var pageArgs = new List<(string, object?)>(args) { ("$limit", query.PageSize), ("$offset", query.Offset) };
-            var rows = await ReadAsync(db, grouped + " ORDER BY problem_id LIMIT $limit OFFSET $offset", r => new ProblemRow(
+            var rows = await ReadAsync(db, $"SELECT *, COUNT(*) OVER () FROM ({grouped}) ORDER BY problem_id LIMIT $limit OFFSET $offset", r => (Row: new ProblemRow(
                 r.GetString(0), Opt(r, 1), Opt(r, 2), r.GetInt32(3), r.GetInt32(4), r.IsDBNull(5) ? null : r.GetDouble(5),
-                CountStatuses(Opt(r, 6)), r.GetInt64(7)), ct, [.. pageArgs]);
-            return new Paged<ProblemRow>(rows, total, Math.Max(1, query.Page), query.PageSize);
+                CountStatuses(Opt(r, 6)), r.GetInt64(7)), Total: r.GetInt32(8)), ct, [.. pageArgs]);
+            var total = rows.Count > 0 || query.Offset == 0
+                ? rows.FirstOrDefault().Total
+                : (await ReadAsync(db, $"SELECT COUNT(*) FROM ({grouped})", r => r.GetInt32(0), ct, [.. args]))[0]; // a page past the end
+            return new Paged<ProblemRow>(rows.Select(r => r.Row).ToList(), total, Math.Max(1, query.Page), query.PageSize);
         }
         catch (SqliteException) when (search?.Failure is { } failure)
         {
@@ -140,15 +168,25 @@ public sealed class RunStoreResults : IRunResults
 
     public async Task<ProblemPage?> ProblemAsync(string runId, string problemId, CancellationToken ct)
     {
-        var run = await RunAsync(runId, ct);
-        if (run is null) return null;
         await using var db = await OpenAsync(ct);
-        var rows = await ReadAsync(db, $"""
-            WITH {SampleScores}
-            SELECT s.sample_id, s.run_index, s.vstatus, s.answer, s.reasoning, x.error, s.input_tokens, s.output_tokens, s.cost_usd,
+        var runs = await ReadAsync(db, "SELECT run_id, model_name, benchmark, scaffold_name FROM runs WHERE run_id = $run",
+            r => new RunHeader(r.GetString(0), r.GetString(1), r.GetString(2), Opt(r, 3) is { Length: > 0 } sc ? sc : null), ct, ("$run", runId));
+        if (runs.Count == 0) return null;
+        var run = runs[0];
+        // Only this problem's few samples are read, so their own wide rows are cheap here.
+        var rows = await ReadAsync(db, """
+            WITH spend AS (
+              SELECT u.sample_id, SUM(u.input_tokens) AS i, SUM(u.output_tokens) AS o, SUM(u.cost_usd) AS c FROM usage u
+              WHERE u.kind = 'solve' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run AND problem_id = $pid)
+              GROUP BY u.sample_id)
+            SELECT s.sample_id, s.run_index, CASE WHEN l.status = 'grade_failed' THEN 'grade_failed' ELSE s.status END,
+              s.answer, s.reasoning, s.error,
+              COALESCE(sp.i, s.input_tokens), COALESCE(sp.o, s.output_tokens), COALESCE(sp.c, s.cost_usd),
               l.status, l.points, l.max_points, l.judge_reply, l.descr, l.judge_name, l.error, s.problem
-            FROM scored s JOIN samples x ON x.sample_id = s.sample_id LEFT JOIN latest l ON l.sample_id = s.sample_id
-            WHERE s.problem_id = $pid ORDER BY s.run_index
+            FROM samples s
+            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id ORDER BY h.graded_at DESC LIMIT 1)
+            LEFT JOIN spend sp ON sp.sample_id = s.sample_id
+            WHERE s.run_id = $run AND s.problem_id = $pid ORDER BY s.run_index
             """, r => (Sample: new SampleView(
                 r.GetString(0), r.GetInt32(1), r.GetString(2), Opt(r, 3), Opt(r, 4), Opt(r, 5),
                 r.IsDBNull(9) ? null : new GradeView(r.GetString(9), r.IsDBNull(10) ? null : r.GetDouble(10), r.GetInt32(11),
@@ -166,22 +204,26 @@ public sealed class RunStoreResults : IRunResults
     private static async Task<IReadOnlyList<StepView>> StepsAsync(SqliteConnection db, string sampleId, CancellationToken ct)
     {
         var steps = await ReadAsync(db, """
-            SELECT step_key, name, role, model, messages, answer, reasoning, truncated, finish_reason,
-              input_tokens, output_tokens, cost_usd FROM steps WHERE sample_id = $s ORDER BY rowid
-            """, r => (Key: r.GetString(0), Name: r.GetString(1), Role: r.GetString(2), Model: r.GetString(3), Messages: r.GetString(4),
-                Answer: r.GetString(5), Reasoning: Opt(r, 6), Truncated: r.GetInt32(7) != 0, Finish: Opt(r, 8),
-                Usage: new UsageView(r.GetInt64(9), r.GetInt64(10), (decimal)r.GetDouble(11))), ct, ("$s", sampleId));
-        var list = new List<StepView>();
-        for (var i = 0; i < steps.Count; i++)
-        {
-            var s = steps[i];
-            var messages = StepMessages.Parse(s.Messages).ToList();
-            if (!string.IsNullOrEmpty(s.Reasoning)) messages.Add(new MessageView("reasoning", s.Reasoning));
-            messages.Add(new MessageView("assistant", s.Answer));
-            var status = s.Truncated ? "truncated" : s.Finish;
-            list.Add(new StepView(i + 1, $"{s.Name} ({s.Role}, {s.Model})", status, messages, s.Usage));
-        }
-        return list;
+            SELECT step_key, name, role, model, truncated, finish_reason, input_tokens, output_tokens, cost_usd
+            FROM steps WHERE sample_id = $s ORDER BY rowid
+            """, r => (Key: r.GetString(0), Name: r.GetString(1), Role: r.GetString(2), Model: r.GetString(3), Truncated: r.GetInt32(4) != 0,
+                Finish: Opt(r, 5), Usage: new UsageView(r.GetInt64(6), r.GetInt64(7), (decimal)r.GetDouble(8))), ct, ("$s", sampleId));
+        return steps.Select((s, i) => new StepView(i + 1, s.Key, $"{s.Name} ({s.Role}, {s.Model})", s.Truncated ? "truncated" : s.Finish, s.Usage)).ToList();
+    }
+
+    public async Task<IReadOnlyList<MessageView>?> StepMessagesAsync(string runId, string sampleId, string stepKey, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        var steps = await ReadAsync(db, """
+            SELECT st.messages, st.reasoning, st.answer FROM steps st JOIN samples s ON s.sample_id = st.sample_id
+            WHERE s.run_id = $run AND st.sample_id = $s AND st.step_key = $k
+            """, r => (Messages: r.GetString(0), Reasoning: Opt(r, 1), Answer: r.GetString(2)), ct, ("$run", runId), ("$s", sampleId), ("$k", stepKey));
+        if (steps.Count == 0) return null;
+        var step = steps[0];
+        var messages = StepMessages.Parse(step.Messages).ToList();
+        if (!string.IsNullOrEmpty(step.Reasoning)) messages.Add(new MessageView("reasoning", step.Reasoning));
+        messages.Add(new MessageView("assistant", step.Answer));
+        return messages;
     }
 
     public async Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct)
@@ -189,10 +231,12 @@ public sealed class RunStoreResults : IRunResults
         await using var db = await OpenAsync(ct);
         string PerProblem(string param) => $"""
             SELECT s.problem_id AS pid, MIN(s.problem) AS problem,
-              AVG(CASE WHEN l.status = 'graded' AND l.points IS NOT NULL AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
+              AVG(CASE WHEN s.status IN ('ok', 'truncated', 'budget_exhausted') AND l.status = 'graded' AND l.points IS NOT NULL
+                       AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
             FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id WHERE s.run_id = {param} GROUP BY s.problem_id
             """;
-        var latest = SampleScores[..SampleScores.IndexOf("scored AS", StringComparison.Ordinal)].TrimEnd().TrimEnd(',');
+        var start = SampleScores.IndexOf("latest AS", StringComparison.Ordinal);
+        var latest = SampleScores[start..SampleScores.IndexOf("scored AS", StringComparison.Ordinal)].TrimEnd().TrimEnd(',');
         var joined = $"""
             WITH {latest},
             a AS ({PerProblem("$a")}), b AS ({PerProblem("$b")}),
@@ -214,16 +258,11 @@ public sealed class RunStoreResults : IRunResults
     public async Task<IReadOnlyList<SamplePoint>> SamplePointsAsync(string runId, CancellationToken ct)
     {
         await using var db = await OpenAsync(ct);
-        // Scaffold samples spend tokens in steps and may record them on the sample too; take the larger so a
-        // budget is never understated.
         return await ReadAsync(db, $"""
-            WITH {SampleScores},
-            step_usage AS (SELECT st.sample_id, SUM(st.input_tokens) AS i, SUM(st.output_tokens) AS o, SUM(st.cost_usd) AS c
-                           FROM steps st JOIN samples sm ON sm.sample_id = st.sample_id WHERE sm.run_id = $run GROUP BY st.sample_id)
-            SELECT s.problem_id, CAST(json_extract(s.problem, '$.level') AS TEXT), CAST(json_extract(s.problem, '$.category') AS TEXT), s.score,
-              MAX(s.input_tokens, COALESCE(u.i, 0)), MAX(s.output_tokens, COALESCE(u.o, 0)), MAX(s.cost_usd, COALESCE(u.c, 0))
-            FROM scored s LEFT JOIN step_usage u ON u.sample_id = s.sample_id
-            ORDER BY s.problem_id, s.run_index
+            WITH {SampleScores}
+            SELECT problem_id, CAST(json_extract(problem, '$.level') AS TEXT), CAST(json_extract(problem, '$.category') AS TEXT), score,
+              input_tokens, output_tokens, cost_usd
+            FROM scored ORDER BY problem_id, run_index
             """, r => new SamplePoint(runId, r.GetString(0), Opt(r, 1), Opt(r, 2), r.IsDBNull(3) ? null : r.GetDouble(3),
                 new UsageView(r.GetInt64(4), r.GetInt64(5), (decimal)r.GetDouble(6))), ct, ("$run", runId));
     }

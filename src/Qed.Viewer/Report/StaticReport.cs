@@ -27,19 +27,19 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
         }
 
         sb.Append("<h2>Leaderboard</h2><table id=\"leaderboard\"><thead><tr><th>Benchmark</th><th>Model</th><th>Scaffold</th>"
-                  + "<th class=\"num\">Score (mean ± std over runs)</th><th class=\"num\">Runs</th><th class=\"num\">Cost</th><th class=\"num\">Tokens</th></tr></thead><tbody>");
+                  + "<th class=\"num\">Score (avg@k ± std)</th><th class=\"num\">Runs (k)</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Tokens</th></tr></thead><tbody>");
         foreach (var r in Leaderboard.From(runs))
             sb.Append($"<tr><td>{E(r.Benchmark)}</td><td>{E(r.Model)}</td><td>{E(r.Scaffold ?? "—")}</td><td class=\"num\">{E(PercentPm(r.ScoreMean, r.ScoreStd))}</td>"
                       + $"<td class=\"num\">{r.Runs}</td><td class=\"num\">{E(Cost(r.CostUsd))}</td><td class=\"num\">{E(Tokens(r.Tokens))}</td></tr>");
         sb.Append("</tbody></table>");
 
         sb.Append("<h2>Runs</h2><table id=\"runs\"><thead><tr><th>Run</th><th>Model</th><th>Benchmark</th><th>Scaffold</th><th class=\"num\">Samples</th>"
-                  + "<th class=\"num\">Graded</th><th class=\"num\">Score</th><th>Statuses</th><th class=\"num\">Cost</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
+                  + "<th class=\"num\">Graded</th><th class=\"num\">Score ± std</th><th>Statuses</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
         foreach (var run in runs)
             sb.Append($"<tr><td>{E(run.RunId)}</td><td>{E(run.Model)}</td><td>{E(run.Benchmark)}</td><td>{E(run.Scaffold ?? "—")}</td>"
-                      + $"<td class=\"num\">{run.Samples}</td><td class=\"num\">{run.Graded}</td><td class=\"num\">{E(Percent(run.Score))}</td>"
+                      + $"<td class=\"num\">{run.Samples}</td><td class=\"num\">{run.Graded}</td><td class=\"num\">{E(PercentPm(run.Score, run.ScoreStd))}</td>"
                       + $"<td>{E(string.Join(", ", run.Statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {s.Value}")))}</td>"
-                      + $"<td class=\"num\">{E(Cost(run.Usage.CostUsd))}</td><td class=\"num\">{run.Usage.InputTokens:N0}</td><td class=\"num\">{run.Usage.OutputTokens:N0}</td></tr>");
+                      + $"<td class=\"num\">{E(Cost(run.TotalCostUsd))}</td><td class=\"num\">{run.Usage.InputTokens:N0}</td><td class=\"num\">{run.Usage.OutputTokens:N0}</td></tr>");
         sb.Append("</tbody></table>");
 
         Breakdown(sb, "level", "Score by level", ScoreBreakdown.ByGroup(points, p => p.Level), runs, labels);
@@ -52,14 +52,8 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
             sb.Append("<p class=\"empty\">No graded samples yet.</p>");
 
         sb.Append("<h2>Cost per run</h2>");
-        var costs = runs.Where(r => r.Usage.CostUsd is not null).Select(r => (r.RunId, (double)r.Usage.CostUsd!.Value)).ToList();
-        if (costs.Count > 0)
-            Figure(sb, "cost-per-run", charts.CostPerRun(costs), "Cost of each run in US dollars");
-        else
-            sb.Append("<p class=\"empty\">No run has a known cost (no prices configured for its models).</p>");
-        var unpriced = runs.Where(r => r.Usage.CostUsd is null).Select(r => r.RunId).ToList();
-        if (costs.Count > 0 && unpriced.Count > 0)
-            sb.Append($"<p class=\"meta\">Without a known cost: {E(string.Join(", ", unpriced))}.</p>");
+        var costs = runs.Select(r => (r.RunId, (double)r.TotalCostUsd)).ToList();
+        Figure(sb, "cost-per-run", charts.CostPerRun(costs), "Cost of each run in US dollars (solving + judging; models without a configured price count as $0)");
 
         var scaffoldRuns = runs.Where(r => !string.IsNullOrEmpty(r.Scaffold)).ToList();
         if (scaffoldRuns.Count > 0)

@@ -17,8 +17,23 @@
       el.setAttribute("data-rendered", "1");
     });
   }
+  // A scaffold step's messages can be tens of kilobytes each; they are fetched (same origin, server-rendered and
+  // sanitised like the rest of the page) the first time the step is opened.
+  function loadStep(details) {
+    var src = details.getAttribute("data-step-src");
+    var body = details.querySelector(".step-body");
+    if (!src || !body || details.hasAttribute("data-loaded")) return false;
+    details.setAttribute("data-loaded", "pending");
+    fetch(src, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+      .then(function (html) { body.innerHTML = html; details.setAttribute("data-loaded", "1"); renderIn(details); })
+      .catch(function (e) { body.textContent = "Could not load this step: " + e.message; details.setAttribute("data-loaded", "error"); });
+    return true;
+  }
   document.addEventListener("toggle", function (ev) {
-    if (ev.target && ev.target.open) renderIn(ev.target);
+    var el = ev.target;
+    if (!el || !el.open) return;
+    if (!loadStep(el)) renderIn(el);
   }, true);
   document.addEventListener("DOMContentLoaded", function () {
     renderIn(document);

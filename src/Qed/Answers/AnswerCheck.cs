@@ -18,8 +18,10 @@ public sealed record AnswerOptions
     /// <summary>Decimal places used when either side is written as a decimal.</summary>
     public int Precision { get; init; } = 6;
 
-    /// <summary>Wall-clock limit for one check; past it the verdict is undecided.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Wall-clock limit for one check; past it the verdict is undecided. Generous on purpose: typical checks
+    /// take tens of microseconds, and the first check in a process also pays for JIT compilation, which on a loaded
+    /// machine took over a second and turned clear cases into needless judge calls.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>When false, answers that differ only by the names of their variables (f(x) and f(y)) are equivalent.</summary>
     public bool Strict { get; init; } = true;

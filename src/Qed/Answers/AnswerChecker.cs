@@ -22,14 +22,18 @@ public static partial class AnswerChecker
         try
         {
             var (latex, expr) = Notations(options.MatchTypes);
-            var g = Read(gold, latex, expr, options, budget);
-            var p = Read(pred, latex, expr, options, budget);
+            var g = Read(gold, latex, expr, options, budget, reference: true);
+            var p = Read(pred, latex, expr, options, budget, reference: false);
             goldShown = g.Shown;
             predShown = p.Shown;
             if (g.Text is null)
                 return new AnswerCheck(AnswerVerdict.Undecided, null, predShown, "no answer found in the gold");
             if (p.Text is null)
                 return new AnswerCheck(AnswerVerdict.Different, goldShown, null, "no answer found in the prediction");
+            // A worded reference ("odd $n$") restated word for word by the prediction.
+            if ((g.Expr is TextExpr || p.Expr is TextExpr)
+                && (PlainText(gold) == PlainText(pred) || PlainText(g.Text) == PlainText(p.Text) || PlainText(g.Text) == PlainText(pred)))
+                return new AnswerCheck(AnswerVerdict.Equivalent, goldShown, predShown, "same worded answer");
             if (g.Expr is null || p.Expr is null)
             {
                 var why = g.Expr is null ? $"gold not parsed ({g.Error})" : $"prediction not parsed ({p.Error})";
@@ -58,8 +62,7 @@ public static partial class AnswerChecker
         {
             throw;
         }
-        catch (Exception e) when (e is ArithmeticException or DomainException or ParseException or InsufficientExecutionStackException
-                                       or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OutOfMemoryException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             // A fault in one check must not stop a batch of thousands: report it as the reason.
             return new AnswerCheck(AnswerVerdict.Undecided, goldShown, predShown, $"checker fault: {e.GetType().Name}: {e.Message}");
@@ -76,14 +79,17 @@ public static partial class AnswerChecker
 
     private sealed record Side(string? Text, MathExpr? Expr, string? Error, string? Shown);
 
-    private static Side Read(string reply, bool latex, bool expr, AnswerOptions options, AnswerBudget budget)
+    private static Side Read(string reply, bool latex, bool expr, AnswerOptions options, AnswerBudget budget, bool reference)
     {
-        var found = FinalAnswerExtraction.Find(reply, latex, expr);
+        var found = FinalAnswerExtraction.Find(reply, latex, expr, words: true, reference);
         budget.Check();
         if (found is null) return new Side(null, null, "no answer", null);
+        if (found.How == FinalAnswerExtraction.WordsAnswer) return Worded(found.Text);
         if (found.Text.Length > options.MaxAnswerChars)
             throw new AnswerLimitException($"extracted answer longer than {options.MaxAnswerChars} characters");
         var prepared = Prepare(found.Text, found.Plain);
+        // "odd $n$", "P(n) = … for some integer a": qualified in words, so compared as text (or by a judge), never as letters.
+        if (FinalAnswerExtraction.IsProse(WithoutCommands(prepared))) return Worded(found.Text);
         try
         {
             var parsed = MathParser.Parse(prepared, budget);
@@ -109,13 +115,26 @@ public static partial class AnswerChecker
         return s;
     }
 
-    private static string PlainText(string s) =>
-        new(LatexCleaning.Simplify(s).ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray());
+    private static Side Worded(string text)
+    {
+        var words = LatexCleaning.Simplify(LatexCleaning.RepairEscapes(text)).Trim();
+        return new Side(text, new TextExpr(words), null, words);
+    }
+
+    private static string WithoutCommands(string s) => CommandRe().Replace(s, " ");
+
+    [GeneratedRegex(@"\\[A-Za-z]+", RegexOptions.None, 200)]
+    private static partial Regex CommandRe();
+
+    /// <summary>Letters and digits only, lower case, without LaTeX command names: how worded answers are compared.</summary>
+    internal static string PlainText(string s) =>
+        new(WithoutCommands(LatexCleaning.Simplify(LatexCleaning.RepairEscapes(s))).ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray());
 
     [GeneratedRegex(@"(?<=[0-9)\]}])(or|and)(?=[A-Z(\[\\])", RegexOptions.None, 200)]
     private static partial Regex GluedConnectiveRe();
 
-    [GeneratedRegex(@"^-?\d+,\d+$", RegexOptions.None, 200)]
+    // 0,111 and 1000,99 and 2,74 read as decimals; 3,7 stays a list of two answers; 1,234 is a thousands separator.
+    [GeneratedRegex(@"^-?(?:0,\d+|\d{4,},\d+|\d+,\d{2}|\d+,\d{4,})$", RegexOptions.None, 200)]
     private static partial Regex DecimalCommaRe();
 
     [GeneratedRegex(@"^-?[1-9]\d{0,2}(,\d{3})+$", RegexOptions.None, 200)]

@@ -39,6 +39,8 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             return Judgement.Different("a condition against a value");
         }
 
+        if ((g is IntervalExpr or UnionExpr && IsConditionList(p)) || (p is IntervalExpr or UnionExpr && IsConditionList(g)))
+            return CompareRealSets(g, p);
         if (g is AnswerListExpr or SetExpr || p is AnswerListExpr or SetExpr)
         {
             if (g is TupleExpr gt0 && p is AnswerListExpr pl0) return Ordered(gt0.Items, pl0.Items, d, "tuple");
@@ -52,7 +54,8 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
         if (g is TupleExpr gt && p is TupleExpr pt) return Ordered(gt.Items, pt.Items, d, "tuple");
         if (g is MatrixExpr gm && p is MatrixExpr pm)
         {
-            if (gm.Rows.Count != pm.Rows.Count || gm.Rows[0].Count != pm.Rows[0].Count) return Judgement.Different("matrix shapes differ");
+            var vectors = (gm.Rows.Count == 1 || gm.Rows[0].Count == 1) && (pm.Rows.Count == 1 || pm.Rows[0].Count == 1);
+            if (!vectors && (gm.Rows.Count != pm.Rows.Count || gm.Rows[0].Count != pm.Rows[0].Count)) return Judgement.Different("matrix shapes differ");
             return Ordered(gm.Rows.SelectMany(r => r).ToList(), pm.Rows.SelectMany(r => r).ToList(), d, "matrix");
         }
         if (g is MatrixExpr gv && p is TupleExpr tv && (gv.Rows.Count == 1 || gv.Rows[0].Count == 1))
@@ -70,6 +73,16 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             var asFraction = g is PercentExpr ? Compare(fraction, other, d) : Compare(other, fraction, d);
             return asFraction.Outcome == Outcome.Equal ? asFraction : asNumber;
         }
+        if (g is DegreesExpr gdeg && p is DegreesExpr pdeg) return Compare(gdeg.Inner, pdeg.Inner, d);
+        if (g is DegreesExpr || p is DegreesExpr)
+        {
+            var (degrees, other) = g is DegreesExpr x ? (x, p) : ((DegreesExpr)p, g);
+            var asNumber = g is DegreesExpr ? Compare(degrees.Inner, other, d) : Compare(other, degrees.Inner, d);
+            if (asNumber.Outcome == Outcome.Equal) return asNumber;
+            var radians = new ProductExpr([degrees.Inner, new ConstantExpr(ConstantKind.Pi), new NumberExpr(new Rational(1, 180), false)]);
+            var asRadians = g is DegreesExpr ? Compare(radians, other, d) : Compare(other, radians, d);
+            return asRadians.Outcome == Outcome.Equal ? Judgement.Equal("same angle in radians") : asNumber;
+        }
         if (g is RatioExpr gq && p is RatioExpr pq)
         {
             if (gq.Parts.Count != pq.Parts.Count) return Judgement.Different("ratios of different lengths");
@@ -82,6 +95,9 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             return Judgement.Different($"a {Kind(g)} against a {Kind(p)}");
         return CompareScalars(g, p);
     }
+
+    private static bool IsConditionList(MathExpr e) =>
+        e is AnswerListExpr l && l.Items.All(x => x is RelationExpr r && AnswerShapes.TryLabelValue(r) is null);
 
     private static string Kind(MathExpr e) => e switch
     {
@@ -126,6 +142,7 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             if (i == n) return true;
             for (var j = 0; j < n; j++)
             {
+                budget.Tick(); // backtracking over many items is bounded by the check's time limit
                 if (used[j]) continue;
                 var o = At(i, j).Outcome;
                 if (o == Outcome.Unknown) anyUnknown = true;
@@ -152,11 +169,16 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
 
     private static Judgement CompareText(MathExpr g, MathExpr p)
     {
-        var a = NormalText(TextOf(g));
-        var b = NormalText(TextOf(p));
+        var a = AnswerChecker.PlainText(TextOf(g));
+        var b = AnswerChecker.PlainText(TextOf(p));
         if (a.Length == 0 || b.Length == 0) return Judgement.Unknown("empty text");
-        return a == b ? Judgement.Equal("same text") : Judgement.Different($"text \"{a}\" against \"{b}\"");
+        if (a == b) return Judgement.Equal("same text");
+        // Two worded answers may say the same thing differently ("no solutions", "there is none"): a judge decides.
+        if (IsWorded(g) || IsWorded(p)) return Judgement.Unknown("a worded answer differs in wording");
+        return Judgement.Different($"text \"{a}\" against \"{b}\"");
     }
+
+    private static bool IsWorded(MathExpr e) => e is TextExpr t && t.Text.Trim().Contains(' ');
 
     private static string TextOf(MathExpr e) => e switch
     {
@@ -168,8 +190,6 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
         _ => MathRender.Display(e),
     };
 
-    private static string NormalText(string s) =>
-        new(s.ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray());
 
     // ---------- intervals ----------
 

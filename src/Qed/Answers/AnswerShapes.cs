@@ -40,12 +40,15 @@ internal static class AnswerShapes
     };
 
     public static string? LabelOf(RelationExpr r) =>
+        r.Ops is ["in"] && IsNameLike(r.Operands[0]) ? MathRender.Canonical(r.Operands[0]) :
         r.Ops.All(o => o is "=" or "~=") && IsNameLike(r.Operands[0]) ? MathRender.Canonical(r.Operands[0]) : null;
 
     /// <summary>The value a labelled equation or a computation chain states: the last operand after '=',
     /// or after '≈' when there is no '='. Null when the relation is a real condition (7 = 11a + c).</summary>
     public static MathExpr? TryLabelValue(RelationExpr r)
     {
+        // "x ∈ {1, 2}", "x ∈ [0, 1)": the set is the answer.
+        if (r.Ops is ["in"] && IsNameLike(r.Operands[0])) return r.Operands[1];
         if (!r.Ops.All(o => o is "=" or "~=")) return null;
         var named = IsNameLike(r.Operands[0]);
         if (!named && r.Operands.Any(o => FreeSymbols(o).Count > 0)) return null;
@@ -88,6 +91,7 @@ internal static class AnswerShapes
         RelationExpr r => r.Operands,
         AnswerListExpr l => l.Items,
         PercentExpr p => [p.Inner],
+        DegreesExpr g => [g.Inner],
         SeriesExpr s => [s.Low, s.High, s.Body],
         RatioExpr r => r.Parts,
         _ => [],
@@ -143,6 +147,7 @@ internal static class AnswerShapes
             case RelationExpr r: return new RelationExpr(r.Operands.Select(x => Clean(x, budget, d)).ToList(), r.Ops);
             case MatrixExpr m: return new MatrixExpr(m.Rows.Select(r => (IReadOnlyList<MathExpr>)r.Select(x => Clean(x, budget, d)).ToList()).ToList());
             case PercentExpr p: return new PercentExpr(Clean(p.Inner, budget, d));
+            case DegreesExpr g: return new DegreesExpr(Clean(g.Inner, budget, d));
             case RatioExpr r: return new RatioExpr(r.Parts.Select(x => Clean(x, budget, d)).ToList());
             case PlusMinusExpr pm: return pm with { Right = Clean(pm.Right, budget, d) };
             case TextExpr t: return new TextExpr(t.Text);
@@ -202,6 +207,7 @@ internal static class AnswerShapes
             IntervalExpr i => i with { Low = C(i.Low), High = C(i.High) },
             RelationExpr r => new RelationExpr(L(r.Operands), r.Ops),
             PercentExpr p => new PercentExpr(C(p.Inner)),
+            DegreesExpr g => new DegreesExpr(C(g.Inner)),
             RatioExpr r => new RatioExpr(L(r.Parts)),
             AnswerListExpr l => new AnswerListExpr(L(l.Items)),
             MatrixExpr m => new MatrixExpr(m.Rows.Select(r => (IReadOnlyList<MathExpr>)L(r)).ToList()),

@@ -73,6 +73,7 @@ internal sealed class Evaluator(AnswerBudget budget, Dictionary<string, Value> v
             }
             case PowerExpr p: return Power(Eval(p.Base, d), Eval(p.Exponent, d));
             case PercentExpr p: return Multiply(Eval(p.Inner, d), Value.Of(new Rational(1, 100)));
+            case DegreesExpr g: return Eval(g.Inner, d);
             case CallExpr c: return Call(c, d);
             case IndexedExpr x: return Oracle(x.Name, [Eval(x.Index, d)]);
             case SeriesExpr s: return Series(s, d);

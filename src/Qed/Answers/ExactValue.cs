@@ -64,6 +64,8 @@ internal sealed class ExactValue
     {
         if (IsZero) return other;
         if (other.IsZero) return this;
+        if (Terms.Length == 1 && other.Terms.Length == 1 && Terms[0].M == other.Terms[0].M)
+            return FromMonomial(Terms[0].M, Terms[0].C + other.Terms[0].C);
         var result = new List<(Monomial, Rational)>(Terms.Length + other.Terms.Length);
         int i = 0, j = 0;
         while (i < Terms.Length || j < other.Terms.Length)
@@ -86,6 +88,13 @@ internal sealed class ExactValue
     public ExactValue Multiply(ExactValue other, AnswerBudget budget)
     {
         if (IsZero || other.IsZero) return Zero;
+        if (Terms.Length == 1 && other.Terms.Length == 1)
+        {
+            var (m, factor) = MultiplyMonomials(Terms[0].M, other.Terms[0].M);
+            var c = Terms[0].C * other.Terms[0].C * factor;
+            budget.CheckBits(c.Bits);
+            return FromMonomial(m, c);
+        }
         if (Terms.Length * other.Terms.Length > 4096) throw new AnswerLimitException("too many terms in an exact product");
         var acc = new Dictionary<Monomial, Rational>();
         foreach (var (m1, c1) in Terms)

@@ -17,9 +17,26 @@ public static partial class FinalAnswerExtraction
     /// <param name="Plain">True when the answer came from plain text (decimal commas are then allowed).</param>
     internal sealed record Found(string Text, bool Plain, string How);
 
+    internal const string WordsAnswer = "words";
+
     private readonly record struct Span(int Start, int End, string Content);
 
-    internal static Found? Find(string reply, bool latex, bool expr)
+    /// <param name="words">Also accept a short reply made of words ("no solutions") as its own answer.</param>
+    /// <param name="reference">The text is a reference answer, not a reply: when short and worded
+    /// ("$P(n)=(n+2a)^2$ for some integer $a$", "1 if the triangle is isosceles, otherwise 2") it is read whole.</param>
+    internal static Found? Find(string reply, bool latex, bool expr, bool words = false, bool reference = false)
+    {
+        // A thinking model's answer follows its reasoning: look after the last </think> first.
+        var think = reply.LastIndexOf("</think>", StringComparison.Ordinal);
+        if (think >= 0)
+        {
+            var answer = FindIn(reply[(think + 8)..], latex, expr, words: false, reference);
+            if (answer is not null) return answer;
+        }
+        return FindIn(reply, latex, expr, words, reference);
+    }
+
+    private static Found? FindIn(string reply, bool latex, bool expr, bool words, bool reference)
     {
         var text = LatexCleaning.RepairEscapes(reply);
 
@@ -46,11 +63,18 @@ public static partial class FinalAnswerExtraction
             }
         }
 
+        if (reference && words && text.Length <= 200 && text.Any(char.IsLetter))
+        {
+            var outside = envs.Count == 0 ? text : OutsideSpans(text, envs);
+            var worded = envs.Count == 0 ? !LooksLikeMaths(text) : IsProse(outside);
+            if (worded) return new Found(text.Trim(), true, WordsAnswer);
+        }
+
         Span? lastEnv = envs.Count > 0 ? envs[^1] : null;
         Match? lastNumber = null;
         if (expr)
-            foreach (Match n in PlainNumberRe().Matches(text))
-                if (!envs.Any(e => n.Index >= e.Start && n.Index < e.End)) lastNumber = n;
+            foreach (Match n in LastNumbersRe().Matches(text))
+                if (!envs.Any(e => n.Index >= e.Start && n.Index < e.End)) { lastNumber = n; break; }
 
         if (lastEnv is { } env2 && (lastNumber is null || env2.End >= lastNumber.Index))
         {
@@ -59,8 +83,29 @@ public static partial class FinalAnswerExtraction
         }
         if (envs.Count == 0 && LooksLikeMaths(text)) return new Found(text.Trim(), !HasLatex(text), "whole text");
         if (lastNumber is not null) return new Found(lastNumber.Value, true, "last number");
+        var trimmed = text.Trim().TrimEnd('.');
+        if (words && envs.Count == 0 && trimmed.Length is > 0 and <= 200 && trimmed.Any(char.IsLetter))
+            return new Found(trimmed, true, WordsAnswer);
         return null;
     }
+
+    private static string OutsideSpans(string text, List<Span> spans)
+    {
+        var sb = new StringBuilder();
+        var at = 0;
+        foreach (var span in spans)
+        {
+            sb.Append(text, at, span.Start - at).Append(' ');
+            at = span.End;
+        }
+        return sb.Append(text, at, text.Length - at).ToString();
+    }
+
+    /// <summary>Whether maths text carries English words that qualify it ("for some", "odd", "where", "otherwise").</summary>
+    internal static bool IsProse(string text) => ProseRe().IsMatch(text);
+
+    [GeneratedRegex(@"(?i)(?<![A-Za-z\\])(?:for|some|all|where|when|whenever|with|if|is|are|odd|even|primes?|otherwise|the|of|not|no|none|only|integers?|positive|negative|nonnegative|non-negative|reals?|numbers?|such|that|there|exists?|any|every|each|polynomials?|constant|arbitrary|except|between|both|either|solutions?|triangle|isosceles|isoceles|equilateral|then|than|divisible|divides|multiples?|infinitely|many|finitely|otherwise|case|cases)(?![A-Za-z])", RegexOptions.None, 200)]
+    private static partial Regex ProseRe();
 
     private static Match? LastMatch(Regex re, string text)
     {
@@ -138,17 +183,25 @@ public static partial class FinalAnswerExtraction
     private static List<Span> MathSpans(string text)
     {
         var spans = new List<Span>();
+        // Once a closing delimiter is missing after some point it is missing after every later point too,
+        // so each kind is searched for to the end at most once: linear even on hostile input.
+        bool noParen = false, noBracket = false, noSingle = false, noDouble = false;
         var i = 0;
         while (i < text.Length)
         {
             var c = text[i];
             if (c == '\\' && i + 1 < text.Length)
             {
-                if (text[i + 1] is '(' or '[')
+                if ((text[i + 1] == '(' && !noParen) || (text[i + 1] == '[' && !noBracket))
                 {
-                    var close = text[i + 1] == '(' ? "\\)" : "\\]";
-                    var j = text.IndexOf(close, i + 2, StringComparison.Ordinal);
-                    if (j < 0) { i += 2; continue; }
+                    var paren = text[i + 1] == '(';
+                    var j = text.IndexOf(paren ? "\\)" : "\\]", i + 2, StringComparison.Ordinal);
+                    if (j < 0)
+                    {
+                        if (paren) noParen = true; else noBracket = true;
+                        i += 2;
+                        continue;
+                    }
                     spans.Add(new Span(i, j + 2, text[(i + 2)..j]));
                     i = j + 2;
                     continue;
@@ -159,8 +212,13 @@ public static partial class FinalAnswerExtraction
             if (c == '$')
             {
                 var width = i + 1 < text.Length && text[i + 1] == '$' ? 2 : 1;
-                var j = FindDollar(text, i + width, width);
-                if (j < 0) { i += width; continue; }
+                var j = (width == 2 ? noDouble : noSingle) ? -1 : FindDollar(text, i + width, width);
+                if (j < 0)
+                {
+                    if (width == 2) noDouble = true; else noSingle = true;
+                    i += width;
+                    continue;
+                }
                 spans.Add(new Span(i, j + width, text[(i + width)..j]));
                 i = j + width;
                 continue;
@@ -239,6 +297,9 @@ public static partial class FinalAnswerExtraction
 
     [GeneratedRegex(@"(?<![\w.\\])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)", RegexOptions.None, 500)]
     private static partial Regex PlainNumberRe();
+
+    [GeneratedRegex(@"(?<![\w.\\])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)", RegexOptions.RightToLeft, 500)]
+    private static partial Regex LastNumbersRe();
 
     [GeneratedRegex(@"\\q?quad|\\text\w*\s*\{|\\mathrm\s*\{|\}|\\[,;:! ]|\\\(|\\\)|\\\[|\\\]", RegexOptions.None, 200)]
     private static partial Regex ConnectiveNoiseRe();

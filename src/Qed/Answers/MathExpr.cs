@@ -33,6 +33,8 @@ public sealed record RelationExpr(IReadOnlyList<MathExpr> Operands, IReadOnlyLis
 public sealed record AnswerListExpr(IReadOnlyList<MathExpr> Items) : MathExpr;
 public sealed record TextExpr(string Text) : MathExpr;
 public sealed record PercentExpr(MathExpr Inner) : MathExpr;
+/// <summary>An angle written in degrees (36°): equal to 36 and to π/5.</summary>
+public sealed record DegreesExpr(MathExpr Inner) : MathExpr;
 /// <summary>Σ or Π over an integer range.</summary>
 public sealed record SeriesExpr(string Variable, MathExpr Low, MathExpr High, MathExpr Body, bool IsProduct) : MathExpr;
 public sealed record RatioExpr(IReadOnlyList<MathExpr> Parts) : MathExpr;

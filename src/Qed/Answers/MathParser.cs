@@ -287,7 +287,7 @@ internal sealed class MathParser
         {
             var t = Peek;
             if (t.Is("!")) { _p++; p = new CallExpr("factorial", [p]); }
-            else if (t.Is("°") || (t.Kind == TokenKind.Word && t.Value is "degrees" or "degree" or "deg")) _p++;
+            else if (t.Is("°") || (t.Kind == TokenKind.Word && t.Value is "degrees" or "degree" or "deg")) { _p++; p = new DegreesExpr(p); }
             else if (t.Is("%") || (t.Kind == TokenKind.Word && t.Value is "percent" or "pct" or "percentage")) { _p++; p = new PercentExpr(p); }
             else if (t.Is("'")) { _p++; p = p is SymbolExpr s ? new SymbolExpr(s.Name + "'") : p; }
             else if (t.Is("_")) { _p++; p = Subscript(p, ParseSubscriptArgument()); }

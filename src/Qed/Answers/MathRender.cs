@@ -103,6 +103,10 @@ public static class MathRender
                 Write(sb, p.Inner, c, d);
                 sb.Append('%');
                 break;
+            case DegreesExpr g:
+                Write(sb, g.Inner, c, d);
+                sb.Append('°');
+                break;
             case SeriesExpr s:
                 sb.Append(s.IsProduct ? "prod(" : "sum(").Append(s.Variable).Append('=');
                 Write(sb, s.Low, c, d);

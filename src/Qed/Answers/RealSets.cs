@@ -43,6 +43,14 @@ internal static class RealSets
                 return true;
             case RelationExpr r:
                 return TryFromRelation(r, pieces);
+            case AnswerListExpr l when l.Items.All(x => x is RelationExpr):
+                // "x ≤ 0 or x ≥ 1": alternatives, so their union.
+                foreach (var item in l.Items)
+                {
+                    if (!TryFrom(item, out var inner)) return false;
+                    pieces.AddRange(inner);
+                }
+                return true;
             default:
                 return false;
         }

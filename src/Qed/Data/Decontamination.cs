@@ -24,6 +24,9 @@ public sealed record DecontaminationOptions
     /// <summary>Benchmark problems with fewer tokens than this are too generic to match by n-gram alone.</summary>
     public int MinTokens { get; init; } = 6;
 
+    /// <summary>Tokens of three or more characters an n-gram needs to count (see <see cref="Decontaminator"/>).</summary>
+    public int MinWordTokens { get; init; } = 4;
+
     public int SignatureSize { get; init; } = 128;
 
     /// <summary>Words per shingle for MinHash.</summary>
@@ -56,21 +59,40 @@ public sealed class Decontaminator
         _shingles = new HashSet<ulong>[benchmarks.Count];
         for (var i = 0; i < benchmarks.Count; i++)
         {
-            var tokens = TextNormalizer.TokenHashes(benchmarks[i].Text);
+            var words = TextNormalizer.Tokens(benchmarks[i].Text);
+            var tokens = words.Select(TextNormalizer.Hash).ToArray();
             var shingles = TextNormalizer.NGramHashes(tokens, _options.Shingle);
             _shingles[i] = [.. shingles];
             if (shingles.Length > 0) _lsh.Add(i, _minHash.Signature(shingles));
             if (tokens.Length < _options.MinTokens) continue;
             if (tokens.Length < _options.NGram) _shortWidths.Add(tokens.Length);
-            foreach (var h in TextNormalizer.NGramHashes(tokens, _options.NGram))
+            var width = Math.Min(_options.NGram, tokens.Length);
+            var grams = TextNormalizer.NGramHashes(tokens, _options.NGram);
+            for (var start = 0; start < grams.Length; start++)
             {
-                if (!_ngrams.TryGetValue(h, out var list)) _ngrams[h] = list = new List<int>(1);
+                if (!Informative(words, start, width)) continue;
+                if (!_ngrams.TryGetValue(grams[start], out var list)) _ngrams[grams[start]] = list = new List<int>(1);
                 if (list.Count == 0 || list[^1] != i) list.Add(i);
             }
         }
     }
 
     public int BenchmarkCount => _benchmarks.Count;
+
+    /// <summary>
+    /// Whether an n-gram says enough to count as overlap: inside formulas, runs of one-letter variables and
+    /// small numbers (<c>f x f y f x y</c>) recur across unrelated functional equations and inequalities, so
+    /// an n-gram must hold at least <see cref="DecontaminationOptions.MinWordTokens"/> tokens of three or
+    /// more characters (a word or a named symbol).
+    /// </summary>
+    private bool Informative(List<string> words, int start, int width)
+    {
+        if (_options.MinWordTokens <= 0) return true;
+        var count = 0;
+        for (var k = start; k < start + width; k++)
+            if (words[k].Length >= 3 && ++count >= _options.MinWordTokens) return true;
+        return false;
+    }
 
     /// <summary>Every benchmark problem that <paramref name="text"/> overlaps.</summary>
     public IReadOnlyList<(BenchmarkText Benchmark, string Method, int NgramMatches, double Similarity, string? SharedText)> Check(string text)

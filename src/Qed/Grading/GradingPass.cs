@@ -36,12 +36,9 @@ public sealed class GradingPass(RunStore store, ProofGrader grader)
             async (item, ct) =>
             {
                 var outcome = await grader.GradeAsync(item.Sample.Problem, item.Sample.Answer ?? "", item.Mode, ct);
-                await store.SaveGradeAsync(new GradeRecord(item.Sample.SampleId, item.JudgeId, grader.JudgeName, outcome.Status,
+                await store.SaveGradeWithUsageAsync(new GradeRecord(item.Sample.SampleId, item.JudgeId, grader.JudgeName, outcome.Status,
                     outcome.Points, outcome.MaxPoints, outcome.Desc, outcome.JudgeReply, outcome.DecidedBy, ProofGrader.DetailsJson(outcome),
                     outcome.Usage, outcome.Error, DateTimeOffset.UtcNow), CancellationToken.None);
-                if (outcome.Usage.Calls > 0)
-                    await store.RecordUsageAsync(item.Sample.SampleId, "grade", grader.JudgeName, outcome.Usage.InputTokens,
-                        outcome.Usage.OutputTokens, outcome.Usage.CostUsd, CancellationToken.None);
                 if (outcome.IsGraded) Interlocked.Increment(ref graded); else Interlocked.Increment(ref failed);
                 progress?.Report((Interlocked.Increment(ref done), todo.Count));
             });

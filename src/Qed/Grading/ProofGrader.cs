@@ -30,6 +30,8 @@ public sealed record GraderOptions
 {
     /// <summary>Judge calls per reply when the verdict cannot be read (endpoint retries are the pipeline's).</summary>
     public int MaxAttempts { get; init; } = 3;
+    /// <summary>Replaces the proof and marking-scheme prompts (e.g. a prompt under test in grader-bench); answer mode keeps its own.</summary>
+    public PromptTemplate? Prompt { get; init; }
 }
 
 /// <summary>
@@ -57,7 +59,7 @@ public sealed class ProofGrader
 
     public string JudgeName => _judge.Config.Name;
 
-    public PromptTemplate PromptFor(GradingMode mode) => _prompts.Get("Grading", mode switch
+    public PromptTemplate PromptFor(GradingMode mode) => mode != GradingMode.Answer && _options.Prompt is { } custom ? custom : _prompts.Get("Grading", mode switch
     {
         GradingMode.Proof => "proof",
         GradingMode.MarkingScheme => "marking-scheme",
@@ -81,7 +83,9 @@ public sealed class ProofGrader
             ["reference_solution"] = problem.ReferenceSolution ?? "(none given)",
             ["guidelines"] = problem.Guidelines ?? "(none given)",
             ["marking_scheme"] = problem.MarkingScheme ?? problem.Guidelines ?? "(none given)",
-            ["proof"] = proof,
+            // The prompt fences the proof in <student_proof> tags; tags inside it that could close that fence or pose
+            // as a verdict are neutralised, so a proof that addresses the grader stays data.
+            ["proof"] = ProofText.Neutralise(proof),
         });
         var allowed = mode == GradingMode.Proof ? Verdicts.ProofBenchPoints : Verdicts.ZeroToSeven;
         return await AskAsync(prompt, text =>

@@ -54,6 +54,17 @@ public static partial class ProofText
     [GeneratedRegex(@"^\s*#{1,6}\s+\S", RegexOptions.Multiline)]
     private static partial Regex AnyHeading();
 
+    [GeneratedRegex(@"<\s*/?\s*(student_proof|points)\b[^<>]*>?", RegexOptions.IgnoreCase)]
+    private static partial Regex FenceOrVerdictTag();
+
+    /// <summary>
+    /// The proof as it may stand between the judge prompt's <c>&lt;student_proof&gt;</c> fences: any
+    /// <c>student_proof</c> or <c>points</c> tag in it (which could close the fence early or pose as a verdict) is
+    /// written with <c>&amp;lt;</c>/<c>&amp;gt;</c>, so it reads as text. Everything else is left as written.
+    /// </summary>
+    public static string Neutralise(string proof) => FenceOrVerdictTag().Replace(proof, m =>
+        "&lt;" + m.Value[1..^(m.Value.EndsWith('>') ? 1 : 0)] + (m.Value.EndsWith('>') ? "&gt;" : ""));
+
     /// <summary>
     /// The final proof only: anything before a stray <c>&lt;/think&gt;</c> is dropped, and self-evaluation
     /// sections (a heading or bold line "Self-evaluation" up to the next heading or the end) are removed, so the

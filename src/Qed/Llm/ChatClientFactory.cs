@@ -3,7 +3,11 @@ using Microsoft.Extensions.AI;
 namespace Qed.Llm;
 
 /// <summary>A model ready to call: its config, its pipeline and its running usage totals.</summary>
-public sealed record ModelClient(ModelConfig Config, IChatClient Chat, UsageMeter Usage);
+public sealed record ModelClient(ModelConfig Config, IChatClient Chat, UsageMeter Usage)
+{
+    /// <summary><see cref="ModelConfig.ContentHash"/>, computed once.</summary>
+    public string ConfigHash { get; } = Config.ContentHash();
+}
 
 /// <summary>Settings of a <see cref="ChatClientFactory"/>, built once by the composition root.</summary>
 public sealed record ChatClientFactoryOptions

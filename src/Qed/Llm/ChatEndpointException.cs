@@ -9,8 +9,10 @@ public enum EndpointFailure
     ServerError,
     /// <summary>No reply within the configured timeout.</summary>
     Timeout,
-    /// <summary>Connection refused, reset or name not resolved.</summary>
+    /// <summary>No connection could be made: refused, name not resolved, connect timed out, TLS failed.</summary>
     ConnectionFailed,
+    /// <summary>A connection was made but dropped before the reply was complete.</summary>
+    ConnectionReset,
     /// <summary>The endpoint reported (by error code or param) that prompt plus max_tokens exceed the context.</summary>
     ContextOverflow,
     /// <summary>A 2xx reply whose body is not the JSON we expect (garbage, cut-off JSON, no choices).</summary>
@@ -40,5 +42,6 @@ public sealed class ChatEndpointException : Exception
     }
 
     public bool IsTransient => Failure is EndpointFailure.RateLimited or EndpointFailure.ServerError
-        or EndpointFailure.Timeout or EndpointFailure.ConnectionFailed or EndpointFailure.InvalidResponse;
+        or EndpointFailure.Timeout or EndpointFailure.ConnectionFailed or EndpointFailure.ConnectionReset
+        or EndpointFailure.InvalidResponse;
 }

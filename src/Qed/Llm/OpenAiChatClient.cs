@@ -47,7 +47,7 @@ public sealed class OpenAiChatClient : IChatClient
             (response.AdditionalProperties ??= [])[ReplyFacts.EndpointKey] = baseUrl;
             return response;
         }
-        catch (ChatEndpointException e) when (e.Failure is EndpointFailure.ConnectionFailed or EndpointFailure.ServerError)
+        catch (ChatEndpointException e) when (e.Failure is EndpointFailure.ConnectionFailed or EndpointFailure.ConnectionReset or EndpointFailure.ServerError)
         {
             lease.MarkUnhealthy();
             throw;
@@ -115,9 +115,9 @@ public sealed class OpenAiChatClient : IChatClient
         {
             throw new ChatEndpointException(EndpointFailure.Timeout, url, $"no complete reply within {_config.Timeout:0.###} s");
         }
-        catch (IOException e) when (!ct.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
         {
-            throw new ChatEndpointException(EndpointFailure.ConnectionFailed, url, "connection lost while reading the reply: " + e.Message, inner: e);
+            throw new ChatEndpointException(EndpointFailure.ConnectionReset, url, "connection lost while reading the reply: " + e.Message, inner: e);
         }
     }
 
@@ -246,6 +246,10 @@ public sealed class OpenAiChatClient : IChatClient
         {
             throw new ChatEndpointException(EndpointFailure.Timeout, url, $"no complete reply within {_config.Timeout:0.###} s");
         }
+        catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+        {
+            throw new ChatEndpointException(EndpointFailure.ConnectionReset, url, "connection lost while reading the reply: " + e.Message, inner: e);
+        }
     }
 
     // ---- HTTP ---------------------------------------------------------------------------------------
@@ -279,8 +283,9 @@ public sealed class OpenAiChatClient : IChatClient
         catch (HttpRequestException e) when (!callerToken.IsCancellationRequested)
         {
             var failure = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
-                or HttpRequestError.ResponseEnded or HttpRequestError.Unknown or HttpRequestError.SecureConnectionError
-                ? EndpointFailure.ConnectionFailed : EndpointFailure.InvalidResponse;
+                or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError
+                ? EndpointFailure.ConnectionFailed
+                : e.HttpRequestError is HttpRequestError.InvalidResponse ? EndpointFailure.InvalidResponse : EndpointFailure.ConnectionReset;
             throw new ChatEndpointException(failure, url, $"cannot reach the endpoint ({e.HttpRequestError}): {e.Message}", inner: e);
         }
         catch (OperationCanceledException e) when (!callerToken.IsCancellationRequested && e.InnerException is TimeoutException)

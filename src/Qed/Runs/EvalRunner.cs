@@ -16,11 +16,12 @@ public sealed record EvalPlan(
     IReadOnlyDictionary<string, ModelClient> Roles,
     SolverBudget Budget,
     ScaffoldConfig? Scaffold,
-    GlobalRequestLimit? GlobalLimit = null)
+    GlobalRequestLimit? GlobalLimit = null,
+    string? PromptsHash = null)
 {
     /// <summary>Content hash of what determines the outputs: model configs, scaffold config, prompt texts.</summary>
-    public string RunId => Hashing.Sha256Hex("run", Model.Config.ContentHash(), Scaffold?.ContentHash(), Solver.Name, Solver.PromptsHash,
-        string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.Config.ContentHash())));
+    public string RunId => Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash,
+        string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash)));
 
     public static string SampleId(string runId, Problem problem, int runIndex) =>
         Hashing.Sha256Hex("sample", runId, problem.Id, problem.Statement, runIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -45,18 +46,21 @@ public sealed class EvalRunner(RunStore store)
         var runId = plan.RunId;
         await store.EnsureRunAsync(new RunInfo(runId, plan.Benchmark.Name, plan.Benchmark.Mode.ToString(), plan.Model.Config.Name,
             ConfigJson(plan.Model.Config), plan.Scaffold?.Name, plan.Scaffold is null ? null : CanonicalJson.Write(plan.Scaffold.Settings.Root),
-            plan.Solver.PromptsHash, DateTimeOffset.UtcNow), cancellationToken);
+            plan.PromptsHash ?? plan.Solver.PromptsHash, DateTimeOffset.UtcNow), cancellationToken);
 
+        var stored = (await store.ListSamplesAsync(runId, cancellationToken)).ToDictionary(s => s.SampleId, s => s.Status);
         var work = new List<(Problem Problem, int RunIndex, string SampleId)>();
+        var adding = new List<Task>();
         var skipped = 0;
         foreach (var problem in plan.Problems)
             for (var k = 0; k < plan.Runs; k++)
             {
                 var id = EvalPlan.SampleId(runId, problem, k);
-                var sample = await store.EnsureSampleAsync(id, runId, problem, k, cancellationToken);
-                if (sample.Status.IsFinished()) skipped++;
+                if (!stored.TryGetValue(id, out var status)) adding.Add(store.AddSampleAsync(id, runId, problem, k, cancellationToken));
+                if (status.IsFinished()) skipped++;
                 else work.Add((problem, k, id));
             }
+        await Task.WhenAll(adding);
 
         var spentBefore = await store.TotalCostAsync(cancellationToken);
         int done = skipped, failed = 0, solved = 0;
@@ -123,7 +127,8 @@ public sealed class EvalRunner(RunStore store)
             var result = await plan.Solver.SolveAsync(problem, context, ct);
             answer = result.Answer;
             reasoning = result.Reasoning;
-            status = result.Truncated ? SampleStatus.Truncated : SampleStatus.Ok;
+            status = result.BudgetExhausted ? SampleStatus.BudgetExhausted
+                : result.Truncated ? SampleStatus.Truncated : SampleStatus.Ok;
         }
         catch (BudgetExhaustedException e)
         {
@@ -140,6 +145,12 @@ public sealed class EvalRunner(RunStore store)
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return new OneResult(null, context.Usage, null, null);
+        }
+        catch (Exception e)
+        {
+            // Any other fault of one sample (a scaffold step its algorithm cannot do without) fails that sample, not the run.
+            status = SampleStatus.Failed;
+            error = $"{e.GetType().Name}: {e.Message}";
         }
         await store.CompleteSampleAsync(sampleId, status, answer, reasoning, error, context.Usage, clock.Elapsed.TotalSeconds, CancellationToken.None);
         return new OneResult(status, context.Usage, error, unreachable);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Qed.Benchmarks;
 
@@ -12,16 +13,26 @@ namespace Qed.Runs;
 /// </summary>
 public sealed class RunStore : IAsyncDisposable, IDisposable
 {
-    private readonly SqliteConnection _db;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SqliteConnection _db;      // the writer: used only by the write loop
+    private readonly SqliteConnection _reader;  // WAL lets it read committed data while the writer works
+    private readonly SemaphoreSlim _readGate = new(1, 1);
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, SqliteCommand> _prepared = new();
+    private readonly Dictionary<string, SqliteCommand> _preparedReads = new();
+    private readonly Task _writeLoop;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Path { get; }
 
-    private RunStore(string path, SqliteConnection db)
+    private sealed record Statement(string Sql, (string Name, object? Value)[] Args);
+    private sealed record PendingWrite(Statement[] Statements, TaskCompletionSource Done);
+
+    private RunStore(string path, SqliteConnection db, SqliteConnection reader)
     {
         Path = path;
         _db = db;
+        _reader = reader;
+        _writeLoop = Task.Run(WriteLoopAsync);
     }
 
     public static async Task<RunStore> OpenAsync(string path, CancellationToken cancellationToken = default)
@@ -41,7 +52,14 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
             await db.DisposeAsync();
             throw new QedException($"{full}: cannot open the run store: {e.Message}");
         }
-        return new RunStore(full, db);
+        var reader = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        await reader.OpenAsync(cancellationToken);
+        await using (var pragma = reader.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA busy_timeout=10000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return new RunStore(full, db, reader);
     }
 
     private const string Schema = """
@@ -92,13 +110,17 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
     /// <summary>Creates the sample as pending when new; returns it as stored.</summary>
     public async Task<SampleRecord> EnsureSampleAsync(string sampleId, string runId, Problem problem, int runIndex, CancellationToken ct = default)
     {
-        await WriteAsync("""
+        await AddSampleAsync(sampleId, runId, problem, runIndex, ct);
+        return (await GetSampleAsync(sampleId, ct))!;
+    }
+
+    /// <summary>Creates the sample as pending unless it exists (then it is left as it is).</summary>
+    public Task AddSampleAsync(string sampleId, string runId, Problem problem, int runIndex, CancellationToken ct = default) =>
+        WriteAsync("""
             INSERT OR IGNORE INTO samples(sample_id, run_id, problem_id, run_index, problem, status, updated_at)
             VALUES($id,$run,$pid,$idx,$problem,'pending',$at)
             """, ct, ("$id", sampleId), ("$run", runId), ("$pid", problem.Id), ("$idx", runIndex),
             ("$problem", JsonSerializer.Serialize(problem, Json)), ("$at", Time(DateTimeOffset.UtcNow)));
-        return (await GetSampleAsync(sampleId, ct))!;
-    }
 
     public async Task<SampleRecord?> GetSampleAsync(string sampleId, CancellationToken ct = default) =>
         (await ReadAsync(SampleSelect + " WHERE sample_id=$id", ReadSample, ct, ("$id", sampleId))).FirstOrDefault();
@@ -136,12 +158,18 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
     public Task<IReadOnlyList<StepRecord>> ListStepsAsync(string sampleId, CancellationToken ct = default) =>
         ReadAsync(StepSelect + " WHERE sample_id=$s ORDER BY rowid", ReadStep, ct, ("$s", sampleId));
 
-    public Task SaveStepAsync(StepRecord s, CancellationToken ct = default) => WriteAsync("""
+    public Task SaveStepAsync(StepRecord s, CancellationToken ct = default) => WriteAsync(ct, StepStatement(s));
+
+    /// <summary>Saves a step and its usage row in one transaction, so a kill can never keep one without the other.</summary>
+    public Task SaveStepWithUsageAsync(StepRecord s, string kind, CancellationToken ct = default) =>
+        WriteAsync(ct, StepStatement(s), UsageStatement(s.SampleId, kind, s.Model, s.InputTokens, s.OutputTokens, s.CostUsd));
+
+    private static Statement StepStatement(StepRecord s) => new("""
         INSERT OR REPLACE INTO steps VALUES($s,$k,$name,$role,$model,$msgs,$answer,$reasoning,$trunc,$finish,$in,$out,$cost,$sec,$ep,$at)
-        """, ct, ("$s", s.SampleId), ("$k", s.StepKey), ("$name", s.Name), ("$role", s.Role), ("$model", s.Model),
+        """, [("$s", s.SampleId), ("$k", s.StepKey), ("$name", s.Name), ("$role", s.Role), ("$model", s.Model),
         ("$msgs", s.MessagesJson), ("$answer", s.Answer), ("$reasoning", s.Reasoning), ("$trunc", s.Truncated ? 1 : 0),
         ("$finish", s.FinishReason), ("$in", s.InputTokens), ("$out", s.OutputTokens), ("$cost", s.CostUsd),
-        ("$sec", s.Seconds), ("$ep", s.Endpoint), ("$at", Time(s.StartedAt)));
+        ("$sec", s.Seconds), ("$ep", s.Endpoint), ("$at", Time(s.StartedAt))]);
 
     private const string StepSelect = """
         SELECT sample_id, step_key, name, role, model, messages, answer, reasoning, truncated, finish_reason,
@@ -155,12 +183,19 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     // ---- grades and usage ---------------------------------------------------------------------------
 
-    public Task SaveGradeAsync(GradeRecord g, CancellationToken ct = default) => WriteAsync("""
+    public Task SaveGradeAsync(GradeRecord g, CancellationToken ct = default) => WriteAsync(ct, GradeStatement(g));
+
+    /// <summary>Saves a grade and, when the judge was called, its usage row in one transaction.</summary>
+    public Task SaveGradeWithUsageAsync(GradeRecord g, CancellationToken ct = default) => g.Usage.Calls == 0
+        ? WriteAsync(ct, GradeStatement(g))
+        : WriteAsync(ct, GradeStatement(g), UsageStatement(g.SampleId, "grade", g.JudgeName, g.Usage.InputTokens, g.Usage.OutputTokens, g.Usage.CostUsd));
+
+    private static Statement GradeStatement(GradeRecord g) => new("""
         INSERT OR REPLACE INTO grades VALUES($s,$j,$jn,$status,$points,$max,$desc,$reply,$by,$details,$in,$out,$cost,$calls,$err,$at)
-        """, ct, ("$s", g.SampleId), ("$j", g.JudgeId), ("$jn", g.JudgeName), ("$status", g.Status), ("$points", g.Points),
+        """, [("$s", g.SampleId), ("$j", g.JudgeId), ("$jn", g.JudgeName), ("$status", g.Status), ("$points", g.Points),
         ("$max", g.MaxPoints), ("$desc", g.Desc), ("$reply", g.JudgeReply), ("$by", g.DecidedBy), ("$details", g.Details),
         ("$in", g.Usage.InputTokens), ("$out", g.Usage.OutputTokens), ("$cost", g.Usage.CostUsd), ("$calls", g.Usage.Calls),
-        ("$err", g.Error), ("$at", Time(g.GradedAt)));
+        ("$err", g.Error), ("$at", Time(g.GradedAt))]);
 
     /// <summary>Grades by one judge, or (judgeId null) the latest grade of each sample.</summary>
     public Task<IReadOnlyList<GradeRecord>> ListGradesAsync(string? judgeId = null, CancellationToken ct = default) =>
@@ -179,10 +214,12 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         Opt(r, 14), ParseTime(r.GetString(15)));
 
     public Task RecordUsageAsync(string? sampleId, string kind, string model, long inputTokens, long outputTokens, double costUsd,
-        CancellationToken ct = default) => WriteAsync(
+        CancellationToken ct = default) => WriteAsync(ct, UsageStatement(sampleId, kind, model, inputTokens, outputTokens, costUsd));
+
+    private static Statement UsageStatement(string? sampleId, string kind, string model, long inputTokens, long outputTokens, double costUsd) => new(
         "INSERT INTO usage(sample_id, kind, model, input_tokens, output_tokens, cost_usd, at) VALUES($s,$k,$m,$in,$out,$cost,$at)",
-        ct, ("$s", sampleId), ("$k", kind), ("$m", model), ("$in", inputTokens), ("$out", outputTokens), ("$cost", costUsd),
-        ("$at", Time(DateTimeOffset.UtcNow)));
+        [("$s", sampleId), ("$k", kind), ("$m", model), ("$in", inputTokens), ("$out", outputTokens), ("$cost", costUsd),
+        ("$at", Time(DateTimeOffset.UtcNow))]);
 
     /// <summary>Dollars recorded so far (solving and grading).</summary>
     public async Task<double> TotalCostAsync(CancellationToken ct = default) =>
@@ -190,39 +227,106 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     // ---- plumbing -----------------------------------------------------------------------------------
 
-    private async Task WriteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    /// <summary>
+    /// Queues one statement and waits until it is committed. Statements waiting at the same moment are committed
+    /// together in one transaction (group commit), which is what lets thousands of concurrent samples record
+    /// their steps; each caller still returns only after its own write is durable in the WAL.
+    /// </summary>
+    private Task WriteAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] args) =>
+        WriteAsync(ct, new Statement(sql, args));
+
+    /// <summary>Several statements committed together (all or none).</summary>
+    private Task WriteAsync(CancellationToken ct, params Statement[] statements)
     {
-        await _gate.WaitAsync(ct);
-        try
+        ct.ThrowIfCancellationRequested();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_writes.Writer.TryWrite(new PendingWrite(statements, done)))
+            throw new ObjectDisposedException(nameof(RunStore));
+        return done.Task;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<PendingWrite>();
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            await using var cmd = _db.CreateCommand();
-            cmd.CommandText = sql;
-            foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+            batch.Clear();
+            while (batch.Count < 1024 && _writes.Reader.TryRead(out var w)) batch.Add(w);
+            try
+            {
+                using var tx = _db.BeginTransaction();
+                foreach (var w in batch) Execute(w, tx);
+                tx.Commit();
+                foreach (var w in batch) w.Done.TrySetResult();
+            }
+            catch (Exception)
+            {
+                // One bad statement must not fail its neighbours: replay them one transaction each.
+                foreach (var w in batch)
+                {
+                    try
+                    {
+                        using var tx = _db.BeginTransaction();
+                        Execute(w, tx);
+                        tx.Commit();
+                        w.Done.TrySetResult();
+                    }
+                    catch (Exception e) { w.Done.TrySetException(e); }
+                }
+            }
         }
-        finally { _gate.Release(); }
+    }
+
+    private void Execute(PendingWrite w, SqliteTransaction tx)
+    {
+        foreach (var st in w.Statements)
+        {
+            if (!_prepared.TryGetValue(st.Sql, out var cmd))
+            {
+                cmd = _db.CreateCommand();
+                cmd.CommandText = st.Sql;
+                foreach (var (n, _) in st.Args) cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
+                _prepared[st.Sql] = cmd;
+            }
+            cmd.Transaction = tx;
+            foreach (var (n, v) in st.Args) cmd.Parameters[n].Value = v ?? DBNull.Value;
+            cmd.ExecuteNonQuery();
+        }
     }
 
     private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read, CancellationToken ct, params (string Name, object? Value)[] args)
     {
-        await _gate.WaitAsync(ct);
+        await _readGate.WaitAsync(ct);
         try
         {
-            await using var cmd = _db.CreateCommand();
-            cmd.CommandText = sql;
-            foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
-            await using var r = await cmd.ExecuteReaderAsync(ct);
+            if (!_preparedReads.TryGetValue(sql, out var cmd))
+            {
+                cmd = _reader.CreateCommand();
+                cmd.CommandText = sql;
+                foreach (var (n, _) in args) cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
+                _preparedReads[sql] = cmd;
+            }
+            foreach (var (n, v) in args) cmd.Parameters[n].Value = v ?? DBNull.Value;
+            using var r = cmd.ExecuteReader();
             var list = new List<T>();
-            while (await r.ReadAsync(ct)) list.Add(read(r));
+            while (r.Read()) list.Add(read(r));
             return list;
         }
-        finally { _gate.Release(); }
+        finally { _readGate.Release(); }
     }
 
     private static string? Opt(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
     private static DateTimeOffset ParseTime(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
-    public async ValueTask DisposeAsync() => await _db.DisposeAsync();
-    public void Dispose() => _db.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await _writeLoop.ConfigureAwait(false);
+        foreach (var cmd in _prepared.Values.Concat(_preparedReads.Values)) cmd.Dispose();
+        await _reader.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Qed.Solvers;
 
 namespace Qed.Scaffolds;
@@ -22,7 +23,8 @@ public static class Branches
     /// <summary>
     /// Starts <paramref name="count"/> branches and waits for all of them. Returns the successful results in branch
     /// order. Cancellation always propagates; a spent budget in any branch is rethrown once every branch has ended
-    /// (the finished ones are already in the run store and in the scaffold's best-so-far).
+    /// (the finished ones are already in the run store and in the scaffold's best-so-far). When the sample cannot go on
+    /// (every branch failed, or any did under <see cref="BranchFailure.FailsSample"/>) the first failure is rethrown as is.
     /// </summary>
     public static async Task<IReadOnlyList<T>> RunAsync<T>(int count, Func<int, Task<T>> branch, BranchFailure onFailure)
     {
@@ -47,11 +49,9 @@ public static class Branches
             else firstFailure ??= e;
         }
         if (budget is not null) throw budget;
+        // The first failure itself (e.g. a typed endpoint failure) goes to the runner, which records the sample as failed.
         if (firstFailure is not null && (onFailure == BranchFailure.FailsSample || results.Count == 0))
-            throw new ScaffoldStepFailedException($"{count - results.Count} of {count} branches failed: {firstFailure.Message}", firstFailure);
+            ExceptionDispatchInfo.Capture(firstFailure).Throw();
         return results;
     }
 }
-
-/// <summary>A step the scaffold could not do without; the runner records the sample as failed with this message.</summary>
-public sealed class ScaffoldStepFailedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -10,6 +10,8 @@ public interface IScaffold : ISolver
 {
     /// <summary>Every prompt the scaffold may send; their texts are part of the run identity.</summary>
     IReadOnlyList<PromptTemplate> Prompts { get; }
+
+    string ISolver.PromptsHash => ScaffoldRegistry.PromptsHashOf(Prompts);
 }
 
 /// <summary>One kind of scaffold: its <c>type</c> name, the roles it calls models in, and how to build it from its config.</summary>

@@ -78,7 +78,7 @@ public sealed class StaticDag(StaticDagOptions options, PromptLibrary prompts) :
                 return await run.CombineAsync($"group-{g + 1}", solutions);
             })).ToList();
             var finalists = (await Task.WhenAll(groups)).OfType<StepResult>().ToList();
-            if (finalists.Count == 0) throw new ScaffoldStepFailedException("every solution chain failed");
+            if (finalists.Count == 0) run.ThrowFirstFailure();
             var winner = finalists.Count == 1 ? finalists[0] : await run.SelectAsync("final/select", finalists);
             return new SolveResult(winner.Answer, winner.Reasoning, winner.Truncated);
         }
@@ -124,11 +124,21 @@ public sealed class StaticDag(StaticDagOptions options, PromptLibrary prompts) :
             finally { _slots.Release(); }
         }
 
+        private Exception? _firstFailure;
+
         private async Task<StepResult?> TryCallAsync(string name, string role, ChatMessage[] messages)
         {
             try { return await CallAsync(name, role, messages); }
-            catch (Exception e) when (e is not (OperationCanceledException or BudgetExhaustedException)) { return null; }
+            catch (Exception e) when (e is not (OperationCanceledException or BudgetExhaustedException))
+            {
+                Interlocked.CompareExchange(ref _firstFailure, e, null);
+                return null;
+            }
         }
+
+        /// <summary>Every chain failed: the sample fails with the first failure the graph met.</summary>
+        public void ThrowFirstFailure() =>
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_firstFailure ?? new InvalidOperationException("every solution chain failed")).Throw();
 
         public async Task<IReadOnlyList<string>> PlanAsync()
         {

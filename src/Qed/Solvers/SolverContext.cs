@@ -72,7 +72,7 @@ public sealed class SolverContext
     {
         var model = ModelFor(role);
         var messagesJson = MessagesJson(messages);
-        var key = Hashing.Sha256Hex("step", stepName, role, model.Config.ContentHash(), messagesJson, OptionsJson(options));
+        var key = Hashing.Sha256Hex("step", stepName, role, model.ConfigHash, messagesJson, OptionsJson(options));
 
         var stored = await _store.FindStepAsync(SampleId, key, cancellationToken).ConfigureAwait(false);
         if (stored is not null)
@@ -103,8 +103,7 @@ public sealed class SolverContext
         var step = new StepRecord(SampleId, key, stepName, role, model.Config.Model, messagesJson, response.AnswerText(),
             response.ReasoningText(), response.IsTruncated(), response.FinishReason?.Value, input, output, cost,
             clock.Elapsed.TotalSeconds, response.Endpoint(), started);
-        await _store.SaveStepAsync(step, CancellationToken.None).ConfigureAwait(false);
-        await _store.RecordUsageAsync(SampleId, "solve", model.Config.Model, input, output, cost, CancellationToken.None).ConfigureAwait(false);
+        await _store.SaveStepWithUsageAsync(step, "solve", CancellationToken.None).ConfigureAwait(false);
         lock (_gate)
         {
             _usage = _usage.Add(input, output, cost);

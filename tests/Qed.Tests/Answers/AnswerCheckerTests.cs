@@ -44,8 +44,8 @@ public class AnswerCheckerTests
         Verdict("[2, 5)", "[2, 5]").Should().Be(AnswerVerdict.Different);
         Verdict("[2, 5)", "2 \\le x < 5").Should().Be(AnswerVerdict.Equivalent);
         Verdict("(2, 5)", "(2, 5]").Should().Be(AnswerVerdict.Different);
-        Verdict("(-\\infty, 0] \\cup [1, \\infty)", "x \\le 0 \\text{ or } x \\ge 1").Should().NotBe(AnswerVerdict.Equivalent,
-            "a list of two conditions is not parsed as a union (documented limitation), and must not pass by accident");
+        Verdict("(-\\infty, 0] \\cup [1, \\infty)", "x \\le 0 \\text{ or } x \\ge 1").Should().Be(AnswerVerdict.Equivalent);
+        Verdict("(-\\infty, 0] \\cup [1, \\infty)", "x < 0 \\text{ or } x \\ge 1").Should().Be(AnswerVerdict.Different);
     }
 
     [Fact]
@@ -69,10 +69,31 @@ public class AnswerCheckerTests
     [Fact]
     public void A_prediction_without_an_answer_is_different_and_a_gold_without_one_is_undecided()
     {
-        var noPred = AnswerChecker.Check("2", "I could not solve this problem.");
+        var noPred = AnswerChecker.Check("2", "   ");
         noPred.Verdict.Should().Be(AnswerVerdict.Different);
         noPred.PredParsed.Should().BeNull();
+        AnswerChecker.Check("2", "I could not solve this problem.").Verdict.Should().Be(AnswerVerdict.Undecided,
+            "a worded reply goes to the judge rather than being guessed");
         AnswerChecker.Check("", "2").Verdict.Should().Be(AnswerVerdict.Undecided);
+    }
+
+    [Fact]
+    public void Worded_answers_match_as_text_and_otherwise_go_to_a_judge()
+    {
+        Verdict("No positive integers", "no positive integers.").Should().Be(AnswerVerdict.Equivalent);
+        Verdict("no solutions", "there are none").Should().Be(AnswerVerdict.Undecided);
+        Verdict("n is prime", "12").Should().Be(AnswerVerdict.Undecided);
+        Verdict("$P(n)=(n+2a)^{2}-2a^{2}$ for some nonnegative integer $a$", "\\boxed{P(n)=(n+2a)^{2}-2a^{2} \\text{ for some nonnegative integer } a}")
+            .Should().Be(AnswerVerdict.Equivalent);
+        Verdict("odd $n$", "\\boxed{n \\text{ odd}}").Should().Be(AnswerVerdict.Undecided, "never letters o*d*d*n");
+        Verdict("1 if the triangle is isosceles, otherwise 2", "2").Should().Be(AnswerVerdict.Undecided, "not the last number of the gold");
+    }
+
+    [Fact]
+    public void A_reply_that_ends_its_reasoning_without_an_answer_is_read_whole()
+    {
+        Verdict("3", "<think>so it is \\boxed{3}</think>\nI am done.").Should().Be(AnswerVerdict.Equivalent);
+        Verdict("3", "<think>first \\boxed{3}</think>\nFinal: \\boxed{4}").Should().Be(AnswerVerdict.Different);
     }
 
     [Fact]
@@ -112,7 +133,24 @@ public class AnswerCheckerTests
         clock.Stop();
         check.Verdict.Should().Be(AnswerVerdict.Undecided);
         check.Reason.Should().Contain("time limit");
-        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1));
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
+    }
+
+    [Theory]
+    [InlineData("\\(")]
+    [InlineData("$")]
+    [InlineData("$$ x")]
+    [InlineData("\\boxed{")]
+    [InlineData("final answer is ")]
+    [InlineData("1,")]
+    public void A_hostile_megabyte_reply_is_handled_in_linear_time(string piece)
+    {
+        var reply = string.Concat(Enumerable.Repeat(piece, 900_000 / piece.Length));
+        var clock = Stopwatch.StartNew();
+        var check = AnswerChecker.Check("1", reply);
+        clock.Stop();
+        check.Reason.Should().NotStartWith("checker fault");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
     }
 
     [Fact]

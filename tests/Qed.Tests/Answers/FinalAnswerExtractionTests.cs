@@ -29,6 +29,14 @@ public class FinalAnswerExtractionTests
         FinalAnswerExtraction.Extract(reply).Should().BeNull();
 
     [Fact]
+    public void A_thinking_models_answer_after_its_reasoning_wins()
+    {
+        FinalAnswerExtraction.Extract("<think>maybe \\boxed{3}? no...</think>\n\nThe answer is $\\boxed{4}$.").Should().Be("4");
+        FinalAnswerExtraction.Extract("<think>so it is \\boxed{3}</think>\nI am done.").Should().Be("3", "nothing after </think>: the whole reply");
+        FinalAnswerExtraction.Extract("<think>tried \\boxed{3}</think> The answer is 5.").Should().Be("5");
+    }
+
+    [Fact]
     public void The_last_number_wins_over_an_earlier_maths_span()
     {
         // Mirrors replies that end in prose: "... $d = 90/n$ ... Therefore there are 12 sequences."

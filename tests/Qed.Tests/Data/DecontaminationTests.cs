@@ -49,6 +49,21 @@ public class DecontaminationTests
     }
 
     [Fact]
+    public void A_shared_run_of_formula_symbols_alone_is_not_contamination()
+    {
+        BenchmarkText[] bench = [new("b", "FE-1",
+            "Determine all functions $f$ from the reals to the reals such that $f(x + f(y)) = f(x) + f(f(y)) + x y + f(y f(x))$ holds for every pair of real numbers.")];
+        const string other = "Let $g$ be a polynomial with integer coefficients; suppose $f(x + f(y)) = f(x) + f(f(y)) + x y + f(y f(x))$ and count the roots of g modulo a prime.";
+
+        new Decontaminator(bench, new DecontaminationOptions { MinWordTokens = 0 }).Check(other)
+            .Should().ContainSingle("15 shared formula tokens make a 13-gram in common").Which.Method.Should().Be("ngram");
+        new Decontaminator(bench).Check(other)
+            .Should().BeEmpty("those 13-grams are only one-letter variables: f x f y f x f f y x y f y");
+        new Decontaminator(bench).Check("Find every function $f$ from the reals to the reals such that $f(x+f(y)) = f(x)+f(f(y))+xy+f(yf(x))$ holds for every pair of real numbers.")
+            .Should().ContainSingle();
+    }
+
+    [Fact]
     public void Normalisation_makes_formatting_variants_equal()
     {
         TextNormalizer.Tokens(@"$f(0) \leq 7$ and $\displaystyle\frac{a}{b} \geq \left(x\right)$")
@@ -59,7 +74,7 @@ public class DecontaminationTests
     public async Task An_unknown_benchmark_name_is_a_clear_error()
     {
         var act = () => BenchmarkTexts.LoadAsync("imo-nonsense", dataDir: "/nowhere");
-        (await act.Should().ThrowAsync<QedException>()).Which.Message.Should().Contain("imo-nonsense").And.Contain("neither a known benchmark");
+        (await act.Should().ThrowAsync<QedException>()).Which.Message.Should().Contain("imo-nonsense").And.Contain("neither a known id");
     }
 
     [SharedDataFact("data/imobench/proofbench_v2.csv", "data/imobench/answerbench_v2.csv")]

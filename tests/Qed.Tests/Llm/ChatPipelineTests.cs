@@ -103,6 +103,14 @@ public class ChatPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dropped_connection_is_retried_like_a_reset()
+    {
+        _server.Enqueue(new ScriptedReply { DropConnection = true }, new ScriptedReply { DropConnection = true }, new ScriptedReply { DropConnection = true });
+        (await Client().Chat.GetResponseAsync(Ask)).AnswerText().Should().NotBeEmpty();
+        _server.RequestCount.Should().Be(4);
+    }
+
+    [Fact]
     public async Task A_slow_endpoint_times_out_and_is_retried()
     {
         _server.Enqueue(new ScriptedReply { Delay = TimeSpan.FromSeconds(5), Content = "late" });

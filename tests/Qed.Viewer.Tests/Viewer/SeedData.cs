@@ -6,6 +6,10 @@ public static class SeedData
 {
     public const string XssProblemId = "PB-Basic-004";
 
+    /// <summary>A run id as qed eval makes them (a SHA-256 content hash), and a problem id with a slash in it.</summary>
+    public const string HashRunId = "3f9a0c1d5be24e7a9d8c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e";
+    public const string SlashProblemId = "ISL-2023/A1";
+
     /// <summary>Each payload sets a flag on window if it ever executes; the page must leave them all unset.</summary>
     public const string HostileProof = """
         **Proof.** We show $x^2 \ge 0$ for all real $x$.
@@ -79,8 +83,9 @@ public static class SeedData
             }
         runs.Add(new SeedRun("run-rc", "imo-proofbench", "qed-nano", "reasoning-cache", scaffold));
 
-        var other = Problems.Take(2).Select(p => new SeedSample(p with { MarkingScheme = "1 point per lemma." }, 0, "ok", Proof(p, 0), 5, "Mostly right.")).ToList();
-        runs.Add(new SeedRun("run-other", "proofbench", "qed-nano", null, other));
+        var other = Problems.Take(2).Append(new SeedProblem(SlashProblemId, "Prove that $\\sqrt{2}$ is irrational.", null, null))
+            .Select(p => new SeedSample(p with { MarkingScheme = "1 point per lemma." }, 0, "ok", Proof(p, 0), 5, "Mostly right.")).ToList();
+        runs.Add(new SeedRun(HashRunId, "proofbench", "qed-nano", null, other));
         return runs;
     }
 

@@ -29,24 +29,34 @@ public static class SeededStore
         {
             await store.EnsureRunAsync(new RunInfo(run.RunId, run.Benchmark, "proof", run.Model, "{}", run.Scaffold,
                 run.Scaffold is null ? null : "{}", "prompts-hash", at.AddMinutes(n++)));
+            // Queued writes commit in order and in groups (RunStore's group commit), like many samples solved at once.
+            var writes = new List<Task>();
             foreach (var s in run.Samples)
             {
                 var id = $"{run.RunId}/{s.Problem.Id}/{s.Index}";
                 var problem = new Problem(s.Problem.Id, s.Problem.Statement, s.Problem.ReferenceSolution, s.Problem.Guidelines,
                     s.Problem.MarkingScheme, Level: s.Problem.Level, Category: s.Problem.Category, Benchmark: run.Benchmark);
-                await store.EnsureSampleAsync(id, run.RunId, problem, s.Index);
+                writes.Add(store.AddSampleAsync(id, run.RunId, problem, s.Index));
                 var k = 0;
                 foreach (var step in s.Steps ?? [])
-                    await store.SaveStepAsync(new StepRecord(id, $"step-{k++}", step.Name, step.Role, "m",
+                {
+                    // As SolverContext does: the step and its usage row together (the viewer reads spend from usage rows).
+                    writes.Add(store.SaveStepWithUsageAsync(new StepRecord(id, $"step-{k++}", step.Name, step.Role, "m",
                         SolverContext.MessagesJson([new ChatMessage(ChatRole.User, step.Prompt)]), step.Answer, null, false, "stop",
-                        step.InputTokens, step.OutputTokens, 0.001, 1.0, null, at));
-                await store.CompleteSampleAsync(id, SampleStatusText.Parse(s.Status), s.Answer, s.Reasoning, s.Error,
-                    new UsageTotals(s.InputTokens, s.OutputTokens, s.CostUsd, 1 + (s.Steps?.Count ?? 0)), 1.0);
+                        step.InputTokens, step.OutputTokens, 0.001, 1.0, null, at), "solve"));
+                }
+                if (s.Steps is not { Count: > 0 })
+                    writes.Add(store.RecordUsageAsync(id, "solve", run.Model, s.InputTokens, s.OutputTokens, s.CostUsd));
+                writes.Add(store.CompleteSampleAsync(id, SampleStatusText.Parse(s.Status), s.Answer, s.Reasoning, s.Error,
+                    new UsageTotals(s.InputTokens, s.OutputTokens, s.CostUsd, 1 + (s.Steps?.Count ?? 0)), 1.0));
                 if (s.Points is not null || s.GradeFailed)
-                    await store.SaveGradeAsync(new GradeRecord(id, "judge-1", "gpt-oss-20b",
+                {
+                    writes.Add(store.SaveGradeWithUsageAsync(new GradeRecord(id, "judge-1", "gpt-oss-20b",
                         s.GradeFailed ? GradeStatus.Failed : GradeStatus.Graded, s.GradeFailed ? null : s.Points, 7, null, s.Verdict,
-                        "judge", null, new UsageTotals(100, 50, 0.001, 1), s.GradeFailed ? "judge reply had no points tag" : null, at));
+                        "judge", null, new UsageTotals(100, 50, 0.001, 1), s.GradeFailed ? "judge reply had no points tag" : null, at)));
+                }
             }
+            await Task.WhenAll(writes);
         }
     }
 }

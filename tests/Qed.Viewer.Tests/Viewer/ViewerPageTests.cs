@@ -28,6 +28,17 @@ public class ViewerPageTests(ViewerFixture fixture)
         (await nano.InnerTextAsync()).Should().Contain("qed-nano").And.Contain("imo-proofbench");
         (await page.Locator("#runs tbody tr").CountAsync()).Should().Be(5);
         await ScreenshotAsync(page, "leaderboard");
+
+        // Content-hash run ids are shortened for reading; links and hover keep the whole id.
+        var hashLink = page.Locator($"#runs a[href='/runs/{SeedData.HashRunId}']");
+        (await hashLink.InnerTextAsync()).Should().Be(SeedData.HashRunId[..12] + "…");
+        (await hashLink.Locator("span.id").GetAttributeAsync("title")).Should().Be(SeedData.HashRunId);
+        await hashLink.ClickAsync();
+        var slashLink = page.Locator("a.problem-link", new() { HasText = SeedData.SlashProblemId });
+        (await slashLink.GetAttributeAsync("href")).Should().EndWith("/problems/ISL-2023%2FA1");
+        await slashLink.ClickAsync();
+        (await page.Locator("h1").InnerTextAsync()).Should().Be(SeedData.SlashProblemId);
+        (await page.Locator(".statement").InnerTextAsync()).Should().Contain("irrational");
         await page.CloseAsync();
     }
 
@@ -135,10 +146,18 @@ public class ViewerPageTests(ViewerFixture fixture)
         await timeline.Locator("summary").First.ClickAsync();
         var step2 = timeline.Locator("li.step").Nth(1);
         (await step2.Locator("summary").InnerTextAsync()).Should().Contain("summarize").And.Contain("21k in · 800 out");
+        (await step2.Locator(".message").CountAsync()).Should().Be(0, "a step's messages are fetched only when it is opened");
         await step2.Locator("summary").ClickAsync();
+        await step2.Locator("details[data-loaded='1']").WaitForAsync();
         (await step2.Locator(".message.role-user").InnerTextAsync()).Should().Contain("Summarise the attempt.");
         (await step2.Locator(".message.role-assistant .katex").CountAsync()).Should().Be(1);
         await ScreenshotAsync(page, "scaffold-steps");
+
+        // The fragment endpoint only answers for a step of the run named in the path.
+        var src = await step2.Locator("details").GetAttributeAsync("data-step-src");
+        src.Should().StartWith("/runs/run-rc/steps?sample=");
+        var other = await page.APIRequest.GetAsync(new Uri(fixture.Address, src!.Replace("/runs/run-rc/", "/runs/run-base/")).ToString());
+        other.Status.Should().Be(404);
         await page.CloseAsync();
     }
 
@@ -191,8 +210,18 @@ public class ViewerPageTests(ViewerFixture fixture)
         (await first.InnerTextAsync()).Should().Contain("PB-Basic-001").And.Contain("+95.2%");
         await ScreenshotAsync(page, "compare");
 
+        // Each problem opens with both runs' proofs side by side.
+        await first.Locator("a.side-by-side-link").ClickAsync();
+        await page.WaitForSelectorAsync("html[data-math=ready]");
+        (await page.Locator("#column-a section.sample").CountAsync()).Should().Be(3);
+        (await page.Locator("#column-b section.sample").CountAsync()).Should().Be(3);
+        (await page.Locator("#column-a h2").InnerTextAsync()).Should().Contain("run-base");
+        (await page.Locator("#column-b h2").InnerTextAsync()).Should().Contain("run-nano");
+        (await page.Locator("#column-b .proof .katex").CountAsync()).Should().BeGreaterThan(0);
+        await ScreenshotAsync(page, "compare-problem");
+
         var refused = await fixture.Browser!.Context.NewPageAsync();
-        var response = await refused.GotoAsync(new Uri(fixture.Address, "/compare?a=run-base&b=run-other").ToString());
+        var response = await refused.GotoAsync(new Uri(fixture.Address, $"/compare?a=run-base&b={SeedData.HashRunId}").ToString());
         response!.Status.Should().Be(400);
         (await refused.Locator("#compare-error").InnerTextAsync()).Should().Contain("different benchmarks");
         await page.CloseAsync();
