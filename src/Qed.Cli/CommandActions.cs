@@ -7,7 +7,10 @@ namespace Qed.Cli;
 /// cancellation (Ctrl-C) exits 130 after the command has left its state resumable.</summary>
 internal static class CommandActions
 {
-    public static Command WithAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> action)
+    /// <param name="userErrorExitCode">exit code for a <see cref="QedException"/>; commands whose own exit codes carry
+    /// meaning (check-answer: 1 = different) use another one so bad input cannot read as a result.</param>
+    public static Command WithAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> action,
+        int userErrorExitCode = 1)
     {
         command.SetAction(async (parse, ct) =>
         {
@@ -18,7 +21,7 @@ internal static class CommandActions
             catch (QedException e)
             {
                 Console.Error.WriteLine($"qed {command.Name}: {e.Message}");
-                return 1;
+                return userErrorExitCode;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

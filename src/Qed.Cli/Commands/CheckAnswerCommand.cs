@@ -26,7 +26,7 @@ internal static class CheckAnswerCommand
         var matchTypes = new Option<string>("--match-types") { Description = "Notations to extract, comma separated: latex,expr (default both)." };
         var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Time limit per check in milliseconds (default 5000)." };
 
-        var command = new Command("check-answer", "Decide whether a predicted short answer equals the reference: equivalent, different or undecided.")
+        var command = new Command("check-answer", "Decide whether a predicted short answer equals the reference: equivalent, different or undecided (exit 0, 1, 2; bad input exits 64).")
         {
             gold, pred, json, cases, output, precision, matchTypes, timeoutMs,
         };
@@ -45,9 +45,12 @@ internal static class CheckAnswerCommand
             var check = AnswerChecker.Check(g, p, options, ct);
             Console.WriteLine(parse.GetValue(json) ? ToJson(check) : Word(check.Verdict));
             return check.Verdict switch { AnswerVerdict.Equivalent => 0, AnswerVerdict.Different => 1, _ => 2 };
-        });
+        }, userErrorExitCode: BadInputExitCode);
         return [command];
     }
+
+    /// <summary>EX_USAGE: distinct from the verdict codes 0/1/2.</summary>
+    private const int BadInputExitCode = 64;
 
     private static AnswerOptions Options(int? precision, string? matchTypes, int? timeoutMs)
     {
