@@ -123,6 +123,8 @@ public class ViewerPageTests(ViewerFixture fixture)
         (await page.Locator(".verdict").First.InnerTextAsync()).Should().Contain("Judge verdict (gpt-oss-20b): 1 / 7").And.Contain("Minor gap");
         (await page.Locator("details.reference.reference summary").AllInnerTextsAsync()).Should().Contain("Reference solution");
         await page.ClickAsync("details.reference >> text=Reference solution");
+        // The toggle event that renders math inside a details fires asynchronously after the click.
+        await page.WaitForSelectorAsync("details.reference[open] .katex", new() { Timeout = 10_000 });
         (await page.Locator("details.reference[open] .katex").CountAsync()).Should().BeGreaterThan(0, "math inside a details renders when opened");
         await ScreenshotAsync(page, "problem");
 
