@@ -71,6 +71,10 @@ public sealed class OpenAiChatClient : IChatClient
 
     public void Dispose() { }
 
+    /// <summary>Role and text of each message: the shape both the chat-completions and Responses APIs take.</summary>
+    private static JsonArray MessagesArray(IEnumerable<ChatMessage> messages) =>
+        new(messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role.Value, ["content"] = m.Text }).ToArray());
+
     // ---- chat completions ----------------------------------------------------------------------------
 
     private async Task<ChatResponse> SendChatAsync(string baseUrl, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken ct)
@@ -78,11 +82,7 @@ public sealed class OpenAiChatClient : IChatClient
         var body = new JsonObject
         {
             ["model"] = options?.ModelId ?? _config.Model,
-            ["messages"] = new JsonArray(messages.Select(m => (JsonNode)new JsonObject
-            {
-                ["role"] = m.Role.Value,
-                ["content"] = m.Text,
-            }).ToArray()),
+            ["messages"] = MessagesArray(messages),
         };
         var maxTokens = options?.MaxOutputTokens ?? _config.MaxTokens;
         if (maxTokens is not null) body[_config.Api == "openai" ? "max_completion_tokens" : "max_tokens"] = maxTokens;
@@ -192,11 +192,7 @@ public sealed class OpenAiChatClient : IChatClient
         var body = new JsonObject
         {
             ["model"] = options?.ModelId ?? _config.Model,
-            ["input"] = new JsonArray(messages.Select(m => (JsonNode)new JsonObject
-            {
-                ["role"] = m.Role.Value,
-                ["content"] = m.Text,
-            }).ToArray()),
+            ["input"] = MessagesArray(messages),
         };
         var maxTokens = options?.MaxOutputTokens ?? _config.MaxTokens;
         if (maxTokens is not null) body["max_output_tokens"] = maxTokens;
