@@ -200,7 +200,10 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
     /// <summary>Grades by one judge, or (judgeId null) the latest grade of each sample.</summary>
     public Task<IReadOnlyList<GradeRecord>> ListGradesAsync(string? judgeId = null, CancellationToken ct = default) =>
         judgeId is null
-            ? ReadAsync(GradeSelect + " g WHERE graded_at = (SELECT MAX(graded_at) FROM grades h WHERE h.sample_id = g.sample_id)", ReadGrade, ct)
+            // Exactly one row per sample (the latest grade; ties on the timestamp broken by insertion order), so
+            // callers can key by sample.
+            ? ReadAsync(GradeSelect.Replace("FROM grades", "FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY sample_id " +
+                "ORDER BY graded_at DESC, rowid DESC) AS latest FROM grades) WHERE latest = 1"), ReadGrade, ct)
             : ReadAsync(GradeSelect + " WHERE judge_id=$j", ReadGrade, ct, ("$j", judgeId));
 
     private const string GradeSelect = """

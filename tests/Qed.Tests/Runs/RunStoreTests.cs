@@ -13,6 +13,23 @@ public class RunStoreTests : IDisposable
     private static RunInfo Run(string id = "r1") => new(id, "bench", "Proof", "model", "{}", null, null, "h", DateTimeOffset.UtcNow);
 
     [Fact]
+    public async Task Two_judges_grading_one_sample_at_the_same_instant_leave_one_latest_grade()
+    {
+        var problem = new Problem("p1", "Prove it.");
+        await using var store = await RunStore.OpenAsync(_dir.File("twojudges.db"));
+        await store.EnsureRunAsync(Run());
+        await store.EnsureSampleAsync("s1", "r1", problem, 0);
+        await store.CompleteSampleAsync("s1", SampleStatus.Ok, "Proof.", null, null, UsageTotals.Zero, 1.0);
+        var at = DateTimeOffset.UtcNow;
+        await store.SaveGradeAsync(new GradeRecord("s1", "j1", "judge one", GradeStatus.Graded, 1, 7, null, null, "judge", null, UsageTotals.Zero, null, at));
+        await store.SaveGradeAsync(new GradeRecord("s1", "j2", "judge two", GradeStatus.Graded, 7, 7, null, null, "judge", null, UsageTotals.Zero, null, at));
+
+        var latest = await store.ListGradesAsync();
+        latest.Should().ContainSingle().Which.JudgeId.Should().Be("j2", "on a tie the later write wins");
+        (await store.ListGradesAsync("j1")).Single().Points.Should().Be(1);
+    }
+
+    [Fact]
     public async Task Samples_steps_and_grades_survive_reopening()
     {
         var problem = new Problem("p1", "Prove it.", Level: "easy", Category: "Algebra");

@@ -86,7 +86,11 @@ public class StaticDagTests
         bench.Server.RequestCount.Should().Be(10);
         outcome.Sample.Status.Should().Be(SampleStatus.BudgetExhausted);
         outcome.Sample.Answer.Should().StartWith("text-");
+        // Merged beats improved beats fresh: with parallel chains, timing decides how far the graph got within
+        // ten calls, so the answer must be the most refined kind of step that exists.
+        var merged = outcome.Steps.Where(s => s.Name.EndsWith("/merge")).Select(s => s.Answer).ToList();
         var improved = outcome.Steps.Where(s => s.Name.Contains("/improve-")).Select(s => s.Answer).ToList();
-        if (improved.Count > 0) improved.Should().Contain(outcome.Sample.Answer); // an improved solution beats a fresh one
+        if (merged.Count > 0) merged.Should().Contain(outcome.Sample.Answer);
+        else if (improved.Count > 0) improved.Should().Contain(outcome.Sample.Answer);
     }
 }
