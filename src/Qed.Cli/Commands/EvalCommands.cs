@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Qed.Benchmarks;
 using Qed.Grading;
 using Qed.Llm;
@@ -12,7 +13,9 @@ using Spectre.Console;
 
 namespace Qed.Cli.Commands;
 
-/// <summary>Commands: eval, run, grade, stats, export (issue 2). This file is also the composition root of the harness.</summary>
+/// <summary>Commands: eval, run, grade, stats, export, import (issues 2, 13). This file is also the composition root of the harness.
+/// Vocabulary: a <em>run</em> is one identity (benchmark, model, scaffold, prompts, protocol); its <em>samples</em> are the
+/// problems × sample indexes 0..K-1 (<c>--runs K</c>). Every printed number names its run and its judge.</summary>
 internal static class EvalCommands
 {
     /// <summary>The engine behind <c>--model local:REF</c> (ONNX Runtime, Qed.Inference).</summary>
@@ -20,9 +23,14 @@ internal static class EvalCommands
 
     private static Option<string> BenchOption() => new("--bench") { Description = "imo-proofbench, imo-answerbench, proofbench, or a CSV / JSONL / Parquet file", Required = true };
     private static Option<string> ModelOption() => new("--model") { Description = "model config: a YAML path or a shipped name (e.g. vllm/qed-nano), or local:REF", Required = true };
-    private static Option<string> JudgeOption() => new("--judge") { Description = "judge model config (path or shipped name, e.g. google/gemini-3-pro)", Required = true };
+    private static Option<string[]> JudgeOption() => new("--judge")
+    {
+        Description = "judge model config (path or shipped name, e.g. google/gemini-3-pro); repeat it for a panel (with --combine)",
+        Required = true, Arity = ArgumentArity.OneOrMore,
+    };
+    private static Option<string?> CombineOption() => new("--combine") { Description = "how a panel of judges combines its points: min or mean" };
     private static Option<string?> ScaffoldOption() => new("--scaffold") { Description = "scaffold config (path or shipped name under configs/scaffolds); default: one call per sample" };
-    private static Option<int> RunsOption() => new("--runs") { Description = "independent runs per problem (avg@K)", DefaultValueFactory = _ => 1 };
+    private static Option<int> RunsOption() => new("--runs") { Description = "K: independent samples per problem (sample indexes 0..K-1; the score is avg@K)", DefaultValueFactory = _ => 1 };
     private static Option<int?> LimitOption() => new("--limit") { Description = "only the first N problems" };
     private static Option<string?> ProblemsOption() => new("--problems") { Description = "only these problem ids (comma-separated)" };
     private static Option<string> DbOption() => new("--db") { Description = "run store (SQLite)", DefaultValueFactory = _ => "qed.db" };
@@ -51,37 +59,80 @@ internal static class EvalCommands
         };
     }
 
-    public static IEnumerable<Command> Create() => [EvalCommand(), RunCommand(), GradeCommand(), StatsCommand(), ExportCommand()];
+    public static IEnumerable<Command> Create() => [EvalCommand(), RunCommand(), GradeCommand(), StatsCommand(), ExportCommand(), ImportCommand()];
+
+    /// <summary><c>--run ID --model NAME --scaffold NAME|none --bench NAME --judge NAME --protocol NAME</c>: which (run, judge) pairs.</summary>
+    private sealed record SelectionOptions(Option<string?> Run, Option<string?> Model, Option<string?> Scaffold, Option<string?> Bench,
+        Option<string?>? Judge, Option<string?> Protocol)
+    {
+        public static SelectionOptions Create(bool withJudge) => new(
+            new("--run") { Description = "only this run (its id; a unique prefix is enough)" },
+            new("--model") { Description = "only runs of this model config name" },
+            new("--scaffold") { Description = "only runs with this scaffold (none: without one)" },
+            new("--bench") { Description = "only runs of this benchmark" },
+            withJudge ? new("--judge") { Description = "only grades of this judge (config name, panel name or id prefix)" } : null,
+            new("--protocol") { Description = "only runs of this protocol (qed, qed-nano, …)" });
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new[] { Run, Model, Scaffold, Bench, Judge, Protocol }) if (o is not null) c.Options.Add(o);
+        }
+
+        public RunSelection Read(ParseResult p) => new(p.GetValue(Run), p.GetValue(Model), p.GetValue(Scaffold), p.GetValue(Bench),
+            Judge is null ? null : p.GetValue(Judge), p.GetValue(Protocol));
+    }
+
+    /// <summary>A selection that is ambiguous or matches nothing is a usage error: exit 2 with the candidates named.</summary>
+    private static async Task<int> SelectingAsync(string command, Func<Task<int>> action)
+    {
+        try { return await action(); }
+        catch (AmbiguousSelectionException e)
+        {
+            Console.Error.WriteLine($"qed {command}: {e.Message}");
+            return AmbiguousSelectionException.ExitCode;
+        }
+    }
+
+    /// <summary>Exit code 3: the command finished but results are incomplete (failed samples or failed grades).</summary>
+    private const int IncompleteExitCode = 3;
 
     private static Command EvalCommand()
     {
-        var bench = BenchOption(); var model = ModelOption(); var judge = JudgeOption(); var scaffold = ScaffoldOption();
+        var bench = BenchOption(); var model = ModelOption(); var judge = JudgeOption(); var combine = CombineOption(); var scaffold = ScaffoldOption();
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
-        var output = new Option<string?>("--out") { Description = "also export the results to FILE.jsonl or FILE.parquet" };
+        var output = new Option<string?>("--out") { Description = "also export this run's results to FILE.jsonl or FILE.parquet" };
         var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create();
         var command = new Command("eval", "Solve, grade and score a benchmark (resumable: rerun the same command to continue)")
         {
-            bench, model, judge, scaffold, runs, limit, problems, db, output, maxCost, concurrency,
+            bench, model, judge, combine, scaffold, runs, limit, problems, db, output, maxCost, concurrency,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
             using var factory = Factory(p.GetValue(concurrency));
+            var combineHow = CombineOf(p.GetValue(judge)!, p.GetValue(combine));
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
-            var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct); // before any request: a missing key fails here
+            var judgeClients = new List<ModelClient>(); // before any request: a missing key fails here
+            foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
+            GradingOutcome? graded = null;
+            var pass = Pass(store, judgeClients, combineHow);
             if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
-            else await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
-            var stats = await EvalStats.ComputeAsync(store, ct);
+            else graded = await GradeAsync(pass, p.GetValue(concurrency), [plan.RunId], ct);
+
+            // Only the run this command made, with only its judges (members and panel): nothing else in the store.
+            var judgeIds = JudgeIds(pass.Judges, plan.Benchmark.Mode, combineHow);
+            var stats = (await StatsQuery.ComputeAsync(store, new RunSelection(Run: plan.RunId), ct))
+                .Where(x => x.Judge is null || judgeIds.Contains(x.Judge.Id)).ToList();
             PrintTable(stats);
             if (p.GetValue(output) is { } path)
             {
-                var n = await Export.WriteAsync(store, path, ct);
-                Console.Error.WriteLine($"qed: exported {n} rows to {path}");
+                foreach (var (file, n) in await Export.WriteAsync(store, stats, path, false, ct))
+                    Console.Error.WriteLine($"qed: exported {n} rows to {file}");
             }
-            return 0;
+            return outcome.Failed > 0 || graded is { Failed: > 0 } ? IncompleteExitCode : 0;
         });
     }
 
@@ -108,43 +159,105 @@ internal static class EvalCommands
 
     private static Command GradeCommand()
     {
-        var db = DbOption(); var judge = JudgeOption(); var concurrency = ConcurrencyOption();
-        var command = new Command("grade", "Grade every finished sample in the run store (skips those this judge already graded)") { db, judge, concurrency };
-        return command.WithAction(async (p, ct) =>
+        var db = DbOption(); var judge = JudgeOption(); var combine = CombineOption(); var concurrency = ConcurrencyOption();
+        var selection = SelectionOptions.Create(withJudge: false);
+        var command = new Command("grade", "Grade the finished samples of the selected runs (all runs by default) with a judge or a panel; "
+            + "skips what this judge already graded, so rerunning with another judge grades what that judge has not") { db, judge, combine, concurrency };
+        selection.AddTo(command);
+        return command.WithAction((p, ct) => SelectingAsync("grade", async () =>
         {
             using var factory = Factory(p.GetValue(concurrency));
-            var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct);
+            var combineHow = CombineOf(p.GetValue(judge)!, p.GetValue(combine));
+            var judgeClients = new List<ModelClient>();
+            foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
             await using var store = await OpenExistingAsync(p.GetValue(db)!, ct);
-            await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
-            return 0;
-        });
+            var chosen = selection.Read(p);
+            var runIds = (await StatsQuery.PairsAsync(store, chosen, ct)).Select(x => x.Run.RunId).Distinct().ToList();
+            if (runIds.Count == 0) throw StatsQuery.Ambiguity([], chosen, "");
+            var outcome = await GradeAsync(Pass(store, judgeClients, combineHow), p.GetValue(concurrency), runIds, ct);
+            if (outcome.AllFailed)
+            {
+                Console.Error.WriteLine($"qed grade: every verdict failed ({outcome.Failed} grade_failed): the judge answered without a readable verdict; "
+                    + "check its config and prompt, or grade with another --judge");
+                return IncompleteExitCode;
+            }
+            return outcome.Failed > 0 ? IncompleteExitCode : 0;
+        }));
     }
 
     private static Command StatsCommand()
     {
         var db = DbOption();
-        var json = new Option<bool>("--json") { Description = "print one JSON object instead of a table" };
-        var command = new Command("stats", "Summarise the run store: avg@K with std, by level and category, tokens, dollars, failures") { db, json };
-        return command.WithAction(async (p, ct) =>
+        var json = new Option<bool>("--json") { Description = "print one JSON object (the selection must be one (run, judge); exit 2 otherwise)" };
+        var all = new Option<bool>("--all") { Description = "with --json: a JSON array with one object per (run, judge)" };
+        var likeOriginal = new Option<bool>("--like-original") { Description = "also print the original harness's summary columns (stats.py)" };
+        var merge = new Option<string>("--merge") { Description = "how --like-original merges sample indexes: mean, max or min", DefaultValueFactory = _ => "mean" };
+        merge.AcceptOnlyFromAmong("mean", "max", "min");
+        var selection = SelectionOptions.Create(withJudge: true);
+        var command = new Command("stats", "One row per (run, judge): avg@K ± std, problems × samples, graded / failed / grade_failed / pending, tokens, dollars")
         {
-            await using var store = await OpenExistingAsync(p.GetValue(db)!, ct);
-            var stats = await EvalStats.ComputeAsync(store, ct);
-            if (p.GetValue(json)) Console.WriteLine(stats.ToJson().ToJsonString());
-            else PrintTable(stats);
+            db, json, all, likeOriginal, merge,
+        };
+        selection.AddTo(command);
+        return command.WithAction((p, ct) => SelectingAsync("stats", async () =>
+        {
+            await using var store = await RunStore.OpenReadOnlyAsync(p.GetValue(db)!, ct);
+            var chosen = selection.Read(p);
+            var stats = await StatsQuery.ComputeAsync(store, chosen, ct);
+            if (p.GetValue(json))
+            {
+                if (p.GetValue(all)) Console.WriteLine(new JsonArray(stats.Select(s => (JsonNode?)s.ToJson()).ToArray()).ToJsonString());
+                else if (stats.Count == 1) Console.WriteLine(stats[0].ToJson().ToJsonString());
+                else throw StatsQuery.Ambiguity(stats.Select(s => (s.Run, s.Judge)).ToList(), chosen, "print them all with --all");
+                return 0;
+            }
+            if (stats.Count == 0 && !chosen.IsEmpty) throw StatsQuery.Ambiguity([], chosen, "");
+            if (stats.Count == 0) { Console.Error.WriteLine("qed stats: the store has no runs yet"); return 0; }
+            PrintTable(stats);
+            if (p.GetValue(likeOriginal) || string.Equals(chosen.Protocol, "qed-nano", StringComparison.OrdinalIgnoreCase))
+                PrintOriginal(stats, Enum.Parse<MergeMethod>(p.GetValue(merge)!, ignoreCase: true));
             return 0;
-        });
+        }));
     }
 
     private static Command ExportCommand()
     {
         var db = DbOption();
-        var output = new Option<string>("--out") { Description = "FILE.jsonl or FILE.parquet", Required = true };
-        var command = new Command("export", "Export one row per sample in the original harness's columns") { db, output };
+        var output = new Option<string>("--out") { Description = "FILE.jsonl or FILE.parquet (written to a temporary file, renamed at the end)", Required = true };
+        var split = new Option<bool>("--split-runs") { Description = "one file per sample index (FILE-0.jsonl, FILE-1.jsonl, …) of one (run, judge): the layout the original stats.py merges" };
+        var selection = SelectionOptions.Create(withJudge: true);
+        var command = new Command("export", "Export one row per sample and judge in the original harness's columns, naming run, model, scaffold and judge") { db, output, split };
+        selection.AddTo(command);
+        return command.WithAction((p, ct) => SelectingAsync("export", async () =>
+        {
+            await using var store = await RunStore.OpenReadOnlyAsync(p.GetValue(db)!, ct);
+            var chosen = selection.Read(p);
+            var stats = await StatsQuery.ComputeAsync(store, chosen, ct);
+            if (stats.Count == 0) throw StatsQuery.Ambiguity([], chosen, "");
+            if (p.GetValue(split) && stats.Count > 1) throw StatsQuery.Ambiguity(stats.Select(s => (s.Run, s.Judge)).ToList(), chosen, "export without --split-runs");
+            foreach (var (file, n) in await Export.WriteAsync(store, stats, p.GetValue(output)!, p.GetValue(split), ct))
+                Console.Error.WriteLine($"qed: exported {n} rows to {file}");
+            return 0;
+        }));
+    }
+
+    private static Command ImportCommand()
+    {
+        var paths = new Argument<string[]>("FILES") { Description = "result files (.jsonl, one per sample index, in order) or a folder of them", Arity = ArgumentArity.OneOrMore };
+        var db = DbOption();
+        var model = new Option<string?>("--model") { Description = "model name of the run when the files do not say (default: the file name)" };
+        var bench = new Option<string?>("--bench") { Description = "benchmark id when the files do not say (e.g. imo-proofbench)" };
+        var judge = new Option<string?>("--judge") { Description = $"judge name for the files' score column (default: the file's judge column, else {ResultImport.DefaultJudge})" };
+        var scaffold = new Option<string?>("--scaffold") { Description = "scaffold name of the run when the files do not say" };
+        var command = new Command("import", "Load result files of the original harness (or of `qed export`) into the store as a run") { paths, db, model, bench, judge, scaffold };
         return command.WithAction(async (p, ct) =>
         {
-            await using var store = await OpenExistingAsync(p.GetValue(db)!, ct);
-            var n = await Export.WriteAsync(store, p.GetValue(output)!, ct);
-            Console.Error.WriteLine($"qed: exported {n} rows to {p.GetValue(output)}");
+            var files = ResultImport.ExpandPaths(p.GetValue(paths)!);
+            await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
+            var outcome = await ResultImport.ImportAsync(store, files,
+                new ImportOptions(p.GetValue(model), p.GetValue(bench), p.GetValue(judge), p.GetValue(scaffold)), ct);
+            Console.Error.WriteLine($"qed import: {outcome.Samples} samples ({outcome.Graded} graded) from {outcome.Files} files into run "
+                + string.Join(", ", outcome.RunIds.Select(RunSelection.ShortId)) + $" of {store.Path}");
             return 0;
         });
     }
@@ -158,8 +271,36 @@ internal static class EvalCommands
         Warn = w => Console.Error.WriteLine("qed: warning: " + w),
     }, LocalModels());
 
-    private static async Task<RunStore> OpenExistingAsync(string db, CancellationToken ct) =>
-        File.Exists(db) ? await RunStore.OpenAsync(db, ct) : throw new QedException($"{db}: no run store here (run `qed eval` or `qed run` first, or pass --db)");
+    private static async Task<RunStore> OpenExistingAsync(string db, CancellationToken ct)
+    {
+        // Validate without writing (a missing or 0-byte file is an error, never a new store), then open for writing.
+        await (await RunStore.OpenReadOnlyAsync(db, ct)).DisposeAsync();
+        return await RunStore.OpenAsync(db, ct);
+    }
+
+    private static PanelCombine? CombineOf(string[] judges, string? combine)
+    {
+        if (judges.Length > 1 && combine is null) throw new QedException("--judge given several times: say how the panel combines them with --combine min|mean");
+        if (judges.Length == 1 && combine is not null) throw new QedException("--combine needs at least two --judge");
+        return combine is null ? null : PanelGrades.Parse(combine);
+    }
+
+    private sealed record GradingSetup(GradingPass Pass, IReadOnlyList<ProofGrader> Judges, PanelCombine? Combine, string Names);
+
+    private static GradingSetup Pass(RunStore store, IReadOnlyList<ModelClient> judges, PanelCombine? combine)
+    {
+        var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
+        var graders = judges.Select(j => new ProofGrader(j, prompts, answerChecker: AnswerChecker())).ToList();
+        var pass = new GradingPass(store, graders, combine);
+        return new GradingSetup(pass, graders, combine, graders.Count == 1 ? graders[0].JudgeName : pass.PanelName);
+    }
+
+    private static HashSet<string> JudgeIds(IReadOnlyList<ProofGrader> judges, GradingMode mode, PanelCombine? combine)
+    {
+        var ids = judges.Select(j => j.JudgeId(mode)).ToHashSet();
+        if (combine is { } c) ids.Add(PanelGrades.Id(c, judges.Select(j => j.JudgeId(mode))));
+        return ids;
+    }
 
     private static async Task<EvalPlan> PlanAsync(ChatClientFactory factory, string benchRef, ColumnMapping columns, string modelRef,
         string? scaffoldRef, int runs, int? limit, string? problemIds, CancellationToken ct)
@@ -191,7 +332,7 @@ internal static class EvalCommands
     {
         var runner = new EvalRunner(store);
         var total = plan.Problems.Count * plan.Runs;
-        Console.Error.WriteLine($"qed: {plan.Benchmark.Name}: {plan.Problems.Count} problems × {plan.Runs} runs with {plan.Model.Config.Name} ({plan.Solver.Name}); store {store.Path}");
+        Console.Error.WriteLine($"qed: {plan.Benchmark.Name}: {plan.Problems.Count} problems × {plan.Runs} samples with {plan.Model.Config.Name} ({plan.Solver.Name}); store {store.Path}");
         RunOutcome outcome;
         if (Interactive())
         {
@@ -225,11 +366,12 @@ internal static class EvalCommands
         return outcome;
     }
 
-    private static async Task GradeAsync(RunStore store, ModelClient judge, int concurrency, CancellationToken ct)
+    private static async Task<GradingOutcome> GradeAsync(GradingSetup setup, int concurrency, IReadOnlyCollection<string> runIds, CancellationToken ct)
     {
-        var grader = new ProofGrader(judge, new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR")), answerChecker: AnswerChecker());
-        var outcome = await new GradingPass(store, grader).RunAsync(concurrency, null, ct);
-        Console.Error.WriteLine($"qed: graded {outcome.Graded} with {judge.Config.Name} ({outcome.AlreadyGraded} already graded, {outcome.Failed} grade_failed, {outcome.NotGradable} not finished)");
+        var display = new GradeProgressDisplay(Interactive());
+        var outcome = await display.RunAsync(progress => setup.Pass.RunAsync(concurrency, progress, ct, runIds));
+        Console.Error.WriteLine($"qed: graded {outcome.Graded} with {setup.Names} ({outcome.AlreadyGraded} already graded, {outcome.Failed} grade_failed, {outcome.NotGradable} not finished)");
+        return outcome;
     }
 
     /// <summary>The rule-based first stage of answer grading (Qed.Answers); the LLM judge sees only what it leaves undecided.</summary>
@@ -238,21 +380,9 @@ internal static class EvalCommands
     private static bool Interactive() =>
         !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
-    private static void PrintTable(EvalStats s)
-    {
-        static string Pct(double? v) => v is null ? "–" : v.Value.ToString("0.0", CultureInfo.InvariantCulture);
-        var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        table.AddRow($"score (avg@{s.Runs})", $"{Pct(s.Score)} ± {Pct(s.ScoreStd)}");
-        table.AddRow("problems × runs", $"{s.Problems} × {s.Runs}");
-        table.AddRow("graded / samples", $"{s.Graded} / {s.Samples}");
-        foreach (var (k, v) in s.ByLevel) table.AddRow($"level {Markup.Escape(k)}", Pct(v));
-        foreach (var (k, v) in s.ByCategory) table.AddRow($"category {Markup.Escape(k)}", Pct(v));
-        table.AddRow("output tokens (mean)", s.OutputTokensMean.ToString("0", CultureInfo.InvariantCulture));
-        table.AddRow("cost (USD)", s.CostUsd.ToString("0.0000", CultureInfo.InvariantCulture));
-        table.AddRow("failed / truncated / budget exhausted", $"{s.Failed} / {s.Truncated} / {s.BudgetExhausted}");
-        table.AddRow("grade_failed / ungraded / pending", $"{s.GradeFailed} / {s.Ungraded} / {s.Pending}");
-        AnsiConsole.Write(table);
-    }
+    private static void PrintTable(IReadOnlyList<EvalStats> rows) => StatsTable.Write(rows);
+
+    private static void PrintOriginal(IReadOnlyList<EvalStats> rows, MergeMethod merge) => StatsTable.WriteOriginal(rows, merge);
 
     /// <summary>Runs the callback on the reporting thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>

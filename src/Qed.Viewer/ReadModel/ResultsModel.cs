@@ -16,8 +16,8 @@ public sealed record RunSummary(
     int Samples, int Graded, double? Score, UsageView Usage, IReadOnlyDictionary<string, int> Statuses,
     IReadOnlyList<double> RepetitionScores, decimal JudgeCostUsd = 0)
 {
-    /// <summary>Population standard deviation over repetitions (as <c>qed stats</c>); null with no graded repetition.</summary>
-    public double? ScoreStd => Leaderboard.PopulationStd(RepetitionScores);
+    /// <summary>Sample standard deviation (ddof 1) over repetitions (as <c>qed stats</c>); null with fewer than two.</summary>
+    public double? ScoreStd => Leaderboard.SampleStd(RepetitionScores);
 
     public decimal TotalCostUsd => (Usage.CostUsd ?? 0) + JudgeCostUsd;
 }

@@ -92,9 +92,9 @@ public sealed class RunStoreResults : IRunResults
         var totals = (Samples: cells.Sum(c => c.Samples), Graded: cells.Sum(c => c.Graded),
             In: cells.Sum(c => c.In), Out: cells.Sum(c => c.Out), Cost: cells.Sum(c => c.Cost));
         var statuses = cells.GroupBy(c => c.Status).Select(g => (Status: g.Key, Count: g.Sum(c => c.Samples)));
-        var repetitions = cells.GroupBy(c => c.Rep).OrderBy(g => g.Key)
-            .Where(g => g.Sum(c => c.Graded) > 0)
-            .Select(g => g.Sum(c => c.ScoreSum) / g.Sum(c => c.Graded)).ToList();
+        // As qed stats (Qed.Stats.EvalStats): every planned sample counts, one without a valid grade as 0 (fillna(0)).
+        var repetitions = totals.Graded == 0 ? [] : cells.GroupBy(c => c.Rep).OrderBy(g => g.Key)
+            .Select(g => g.Sum(c => c.ScoreSum) / g.Sum(c => c.Samples)).ToList();
         var judgeCost = (await ReadAsync(db, """
             SELECT COALESCE(
               (SELECT SUM(u.cost_usd) FROM usage u WHERE u.kind = 'grade' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run)),

@@ -230,13 +230,18 @@ public static class ProblemRows
                 throw new QedException($"{path}:{row.Line}: field '{idCol ?? "id"}': problem id '{id}' already used on line {firstLine}");
             seen[id] = row.Line;
             problems.Add(new Problem(id, statement.Trim(), Empty(Get(solutionCol)), Empty(Get(guidelinesCol)), Empty(Get(schemeCol)),
-                Empty(answer), Empty(Get(levelCol)?.Trim()), Empty(category?.Trim()), Empty(source?.Trim()), benchmark));
+                Empty(answer), Empty(Get(levelCol)?.Trim()), Empty(category?.Trim()), Empty(source?.Trim()), benchmark, InputRowJson(f)));
         }
         if (trimmed > 0) warnings.Add($"{path}: trimmed surrounding whitespace from {trimmed} short answers");
         return problems;
     }
 
     private static string? Empty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    /// <summary>The row as read (every column, in file order), kept so exports carry the benchmark's own columns.</summary>
+    private static string InputRowJson(IReadOnlyDictionary<string, string?> fields) =>
+        new System.Text.Json.Nodes.JsonObject(fields.Where(p => p.Key != "__extra")
+            .Select(p => KeyValuePair.Create(p.Key, (System.Text.Json.Nodes.JsonNode?)p.Value))).ToJsonString();
 
     private static string Normal(string s) => new(s.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
 }

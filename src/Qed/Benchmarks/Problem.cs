@@ -4,6 +4,7 @@ namespace Qed.Benchmarks;
 /// <param name="Guidelines">IMO-ProofBench grading guidelines (partial-credit notes for the judge).</param>
 /// <param name="MarkingScheme">ProofBench 0–7 marking scheme.</param>
 /// <param name="ShortAnswer">the expected final answer (IMO-AnswerBench), when there is one.</param>
+/// <param name="InputRow">the benchmark row as read (JSON object of every column), so exports keep the input columns.</param>
 public sealed record Problem(
     string Id,
     string Statement,
@@ -14,7 +15,8 @@ public sealed record Problem(
     string? Level = null,
     string? Category = null,
     string? Source = null,
-    string? Benchmark = null);
+    string? Benchmark = null,
+    string? InputRow = null);
 
 /// <summary>How a benchmark is graded.</summary>
 public enum GradingMode

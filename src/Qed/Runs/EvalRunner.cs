@@ -17,11 +17,16 @@ public sealed record EvalPlan(
     SolverBudget Budget,
     ScaffoldConfig? Scaffold,
     GlobalRequestLimit? GlobalLimit = null,
-    string? PromptsHash = null)
+    string? PromptsHash = null,
+    string Protocol = RunInfo.DefaultProtocol)
 {
-    /// <summary>Content hash of what determines the outputs: model configs, scaffold config, prompt texts.</summary>
-    public string RunId => Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash,
-        string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash)));
+    /// <summary>Content hash of what determines the outputs: model configs, scaffold config, prompt texts, protocol.
+    /// The default protocol is left out of the hash so run ids made before protocols existed stay the same.</summary>
+    public string RunId => Protocol == RunInfo.DefaultProtocol
+        ? Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash, RolesKey)
+        : Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash, RolesKey, "protocol", Protocol);
+
+    private string RolesKey => string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash));
 
     public static string SampleId(string runId, Problem problem, int runIndex) =>
         Hashing.Sha256Hex("sample", runId, problem.Id, problem.Statement, runIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -46,7 +51,7 @@ public sealed class EvalRunner(RunStore store)
         var runId = plan.RunId;
         await store.EnsureRunAsync(new RunInfo(runId, plan.Benchmark.Name, plan.Benchmark.Mode.ToString(), plan.Model.Config.Name,
             ConfigJson(plan.Model.Config), plan.Scaffold?.Name, plan.Scaffold is null ? null : CanonicalJson.Write(plan.Scaffold.Settings.Root),
-            plan.PromptsHash ?? plan.Solver.PromptsHash, DateTimeOffset.UtcNow), cancellationToken);
+            plan.PromptsHash ?? plan.Solver.PromptsHash, DateTimeOffset.UtcNow, plan.Protocol), cancellationToken);
 
         var stored = (await store.ListSamplesAsync(runId, cancellationToken)).ToDictionary(s => s.SampleId, s => s.Status);
         var work = new List<(Problem Problem, int RunIndex, string SampleId)>();

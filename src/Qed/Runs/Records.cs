@@ -31,9 +31,14 @@ public static class SampleStatusText
     public static bool IsFinished(this SampleStatus s) => s is SampleStatus.Ok or SampleStatus.Truncated or SampleStatus.BudgetExhausted;
 }
 
-/// <summary>One run: a model (or scaffold over models) with fixed prompts, identified by their content hash.</summary>
+/// <summary>One run: a model (or scaffold over models) with fixed prompts and protocol, identified by their content hash.
+/// Its samples are the problems × sample indexes 0..K-1 (<c>--runs K</c>).</summary>
+/// <param name="Protocol"><c>qed</c> (our prompts and rules), <c>qed-nano</c> (the original harness's) or a protocol folder's label.</param>
 public sealed record RunInfo(string RunId, string Benchmark, string GradingMode, string ModelName, string ModelConfigJson,
-    string? ScaffoldName, string? ScaffoldConfigJson, string PromptsHash, DateTimeOffset CreatedAt);
+    string? ScaffoldName, string? ScaffoldConfigJson, string PromptsHash, DateTimeOffset CreatedAt, string Protocol = RunInfo.DefaultProtocol)
+{
+    public const string DefaultProtocol = "qed";
+}
 
 /// <summary>Tokens, dollars and calls spent.</summary>
 public sealed record UsageTotals(long InputTokens, long OutputTokens, double CostUsd, int Calls)
@@ -62,6 +67,22 @@ public static class GradeStatus
 /// <param name="JudgeId">content hash of the judge config and grading prompt.</param>
 /// <param name="DecidedBy">which stage decided: e.g. <c>judge</c>, <c>answer-checker</c>.</param>
 /// <param name="Details">JSON with the parsed verdict details (e.g. <c>[{"points":7,"desc":"..."}]</c>).</param>
+/// <param name="AnswerHash">hash of the answer this grade judged (<see cref="AnswerHashing.Of"/>); a grade whose sample's answer
+/// has changed since is not counted. Null on grades written before the hash was recorded (counted as before).</param>
+/// <param name="Seconds">wall time the grading took (the original's <c>grade_cost.time</c>).</param>
 public sealed record GradeRecord(
     string SampleId, string JudgeId, string JudgeName, string Status, double? Points, int MaxPoints, string? Desc,
-    string? JudgeReply, string? DecidedBy, string? Details, UsageTotals Usage, string? Error, DateTimeOffset GradedAt);
+    string? JudgeReply, string? DecidedBy, string? Details, UsageTotals Usage, string? Error, DateTimeOffset GradedAt,
+    string? AnswerHash = null, double Seconds = 0)
+{
+    /// <summary>A grade that scores its sample: graded, with points, of the answer the sample holds now.</summary>
+    public bool CountsFor(SampleRecord sample) =>
+        Status == GradeStatus.Graded && Points is not null && sample.Status.IsFinished()
+        && (AnswerHash is null || AnswerHash == AnswerHashing.Of(sample.Answer));
+}
+
+/// <summary>The identity of a graded answer: a grade stores it so that an answer overwritten later is never scored by it.</summary>
+public static class AnswerHashing
+{
+    public static string Of(string? answer) => Qed.Llm.Hashing.Sha256Hex("answer", answer ?? "");
+}

@@ -13,7 +13,7 @@ namespace Qed.Runs;
 /// </summary>
 public sealed class RunStore : IAsyncDisposable, IDisposable
 {
-    private readonly SqliteConnection _db;      // the writer: used only by the write loop
+    private readonly SqliteConnection? _db;     // the writer: used only by the write loop; null when opened read-only
     private readonly SqliteConnection _reader;  // WAL lets it read committed data while the writer works
     private readonly SemaphoreSlim _readGate = new(1, 1);
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
@@ -24,15 +24,86 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     public string Path { get; }
 
+    /// <summary>True when opened with <see cref="OpenReadOnlyAsync"/>: every write fails and the file is never changed.</summary>
+    public bool IsReadOnly => _db is null;
+
     private sealed record Statement(string Sql, (string Name, object? Value)[] Args);
     private sealed record PendingWrite(Statement[] Statements, TaskCompletionSource Done);
 
-    private RunStore(string path, SqliteConnection db, SqliteConnection reader)
+    private RunStore(string path, SqliteConnection? db, SqliteConnection reader)
     {
         Path = path;
         _db = db;
         _reader = reader;
-        _writeLoop = Task.Run(WriteLoopAsync);
+        _writeLoop = db is null ? Task.CompletedTask : Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>
+    /// Opens an existing store for reading only (stats, export, report): a missing file, an empty (0-byte) file or a file
+    /// that is not a run store is a clear error, and nothing is ever written to it (no schema, no migration).
+    /// </summary>
+    public static async Task<RunStore> OpenReadOnlyAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new QedException($"{full}: is a folder, not a run store (pass --db FILE)");
+        if (!File.Exists(full)) throw new QedException($"{full}: no run store here (run `qed eval` or `qed run` first, or pass --db)");
+        if (new FileInfo(full).Length == 0) throw new QedException($"{full}: empty file, not a run store (run `qed eval` or `qed run` first, or pass --db)");
+        var reader = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ToString());
+        try
+        {
+            await reader.OpenAsync(cancellationToken);
+            await using var cmd = reader.CreateCommand();
+            cmd.CommandText = "PRAGMA busy_timeout=10000; SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('runs','samples','grades')";
+            var tables = Convert.ToInt64(await cmd.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            if (tables < 3) throw new QedException($"{full}: not a run store (no runs/samples/grades tables)");
+        }
+        catch (SqliteException e)
+        {
+            await reader.DisposeAsync();
+            throw new QedException($"{full}: cannot read the run store: {e.Message}");
+        }
+        catch
+        {
+            await reader.DisposeAsync();
+            throw;
+        }
+        var store = new RunStore(full, null, reader);
+        await store.ReadColumnsAsync(cancellationToken);
+        return store;
+    }
+
+    // Columns added after the first release: a store written before them still reads (a read-only open cannot migrate).
+    private bool _hasProtocol = true, _hasGradeExtras = true;
+
+    private async Task ReadColumnsAsync(CancellationToken ct)
+    {
+        var runCols = await ReadAsync("SELECT name FROM pragma_table_info('runs')", r => r.GetString(0), ct);
+        var gradeCols = await ReadAsync("SELECT name FROM pragma_table_info('grades')", r => r.GetString(0), ct);
+        _hasProtocol = runCols.Contains("protocol");
+        _hasGradeExtras = gradeCols.Contains("answer_hash") && gradeCols.Contains("seconds");
+    }
+
+    /// <summary>Adds the columns later versions introduced (protocol of a run; answer hash and time of a grade).</summary>
+    private static async Task MigrateAsync(SqliteConnection db, CancellationToken ct)
+    {
+        async Task<HashSet<string>> Columns(string table)
+        {
+            await using var cmd = db.CreateCommand();
+            cmd.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            var set = new HashSet<string>();
+            while (await r.ReadAsync(ct)) set.Add(r.GetString(0));
+            return set;
+        }
+        var alter = new List<string>();
+        if (!(await Columns("runs")).Contains("protocol")) alter.Add($"ALTER TABLE runs ADD COLUMN protocol TEXT NOT NULL DEFAULT '{RunInfo.DefaultProtocol}';");
+        var grades = await Columns("grades");
+        if (!grades.Contains("answer_hash")) alter.Add("ALTER TABLE grades ADD COLUMN answer_hash TEXT;");
+        if (!grades.Contains("seconds")) alter.Add("ALTER TABLE grades ADD COLUMN seconds REAL NOT NULL DEFAULT 0;");
+        if (alter.Count == 0) return;
+        await using var run = db.CreateCommand();
+        run.CommandText = "BEGIN IMMEDIATE; " + string.Join(" ", alter) + " COMMIT;";
+        await run.ExecuteNonQueryAsync(ct);
     }
 
     public static async Task<RunStore> OpenAsync(string path, CancellationToken cancellationToken = default)
@@ -46,6 +117,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
             await using var cmd = db.CreateCommand();
             cmd.CommandText = Schema;
             await cmd.ExecuteNonQueryAsync(cancellationToken);
+            await MigrateAsync(db, cancellationToken);
         }
         catch (SqliteException e)
         {
@@ -68,7 +140,8 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         PRAGMA busy_timeout=10000;
         CREATE TABLE IF NOT EXISTS runs(
           run_id TEXT PRIMARY KEY, benchmark TEXT NOT NULL, grading_mode TEXT NOT NULL, model_name TEXT NOT NULL,
-          model_config TEXT NOT NULL, scaffold_name TEXT, scaffold_config TEXT, prompts_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+          model_config TEXT NOT NULL, scaffold_name TEXT, scaffold_config TEXT, prompts_hash TEXT NOT NULL, created_at TEXT NOT NULL,
+          protocol TEXT NOT NULL DEFAULT 'qed');
         CREATE TABLE IF NOT EXISTS samples(
           sample_id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(run_id), problem_id TEXT NOT NULL,
           run_index INTEGER NOT NULL, problem TEXT NOT NULL, status TEXT NOT NULL, answer TEXT, reasoning TEXT, error TEXT,
@@ -84,7 +157,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
           sample_id TEXT NOT NULL, judge_id TEXT NOT NULL, judge_name TEXT NOT NULL, status TEXT NOT NULL, points REAL,
           max_points INTEGER NOT NULL, descr TEXT, judge_reply TEXT, decided_by TEXT, details TEXT,
           input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, calls INTEGER NOT NULL,
-          error TEXT, graded_at TEXT NOT NULL, PRIMARY KEY(sample_id, judge_id));
+          error TEXT, graded_at TEXT NOT NULL, answer_hash TEXT, seconds REAL NOT NULL DEFAULT 0, PRIMARY KEY(sample_id, judge_id));
         CREATE TABLE IF NOT EXISTS usage(
           id INTEGER PRIMARY KEY AUTOINCREMENT, sample_id TEXT, kind TEXT NOT NULL, model TEXT NOT NULL,
           input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, at TEXT NOT NULL);
@@ -94,16 +167,20 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     public Task EnsureRunAsync(RunInfo run, CancellationToken ct = default) => WriteAsync(
         """
-        INSERT OR IGNORE INTO runs VALUES($id,$bench,$mode,$model,$mcfg,$scaffold,$scfg,$prompts,$at)
+        INSERT OR IGNORE INTO runs(run_id, benchmark, grading_mode, model_name, model_config, scaffold_name, scaffold_config,
+          prompts_hash, created_at, protocol) VALUES($id,$bench,$mode,$model,$mcfg,$scaffold,$scfg,$prompts,$at,$protocol)
         """,
         ct, ("$id", run.RunId), ("$bench", run.Benchmark), ("$mode", run.GradingMode), ("$model", run.ModelName),
         ("$mcfg", run.ModelConfigJson), ("$scaffold", run.ScaffoldName), ("$scfg", run.ScaffoldConfigJson),
-        ("$prompts", run.PromptsHash), ("$at", Time(run.CreatedAt)));
+        ("$prompts", run.PromptsHash), ("$at", Time(run.CreatedAt)), ("$protocol", string.IsNullOrEmpty(run.Protocol) ? RunInfo.DefaultProtocol : run.Protocol));
 
+    /// <summary>Every run, oldest first (ties by id, so the order is stable).</summary>
     public Task<IReadOnlyList<RunInfo>> ListRunsAsync(CancellationToken ct = default) => ReadAsync(
-        "SELECT * FROM runs ORDER BY created_at", r => new RunInfo(
+        "SELECT run_id, benchmark, grading_mode, model_name, model_config, scaffold_name, scaffold_config, prompts_hash, created_at, "
+        + (_hasProtocol ? "protocol" : $"'{RunInfo.DefaultProtocol}'") + " FROM runs ORDER BY created_at, run_id", r => new RunInfo(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4),
-            r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), ParseTime(r.GetString(8))), ct);
+            r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), ParseTime(r.GetString(8)),
+            r.IsDBNull(9) ? RunInfo.DefaultProtocol : r.GetString(9)), ct);
 
     // ---- samples ------------------------------------------------------------------------------------
 
@@ -191,11 +268,13 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         : WriteAsync(ct, GradeStatement(g), UsageStatement(g.SampleId, "grade", g.JudgeName, g.Usage.InputTokens, g.Usage.OutputTokens, g.Usage.CostUsd));
 
     private static Statement GradeStatement(GradeRecord g) => new("""
-        INSERT OR REPLACE INTO grades VALUES($s,$j,$jn,$status,$points,$max,$desc,$reply,$by,$details,$in,$out,$cost,$calls,$err,$at)
+        INSERT OR REPLACE INTO grades(sample_id, judge_id, judge_name, status, points, max_points, descr, judge_reply, decided_by,
+          details, input_tokens, output_tokens, cost_usd, calls, error, graded_at, answer_hash, seconds)
+        VALUES($s,$j,$jn,$status,$points,$max,$desc,$reply,$by,$details,$in,$out,$cost,$calls,$err,$at,$hash,$sec)
         """, [("$s", g.SampleId), ("$j", g.JudgeId), ("$jn", g.JudgeName), ("$status", g.Status), ("$points", g.Points),
         ("$max", g.MaxPoints), ("$desc", g.Desc), ("$reply", g.JudgeReply), ("$by", g.DecidedBy), ("$details", g.Details),
         ("$in", g.Usage.InputTokens), ("$out", g.Usage.OutputTokens), ("$cost", g.Usage.CostUsd), ("$calls", g.Usage.Calls),
-        ("$err", g.Error), ("$at", Time(g.GradedAt))]);
+        ("$err", g.Error), ("$at", Time(g.GradedAt)), ("$hash", g.AnswerHash), ("$sec", g.Seconds)]);
 
     /// <summary>Grades by one judge, or (judgeId null) the latest grade of each sample.</summary>
     public Task<IReadOnlyList<GradeRecord>> ListGradesAsync(string? judgeId = null, CancellationToken ct = default) =>
@@ -206,15 +285,21 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
                 "ORDER BY graded_at DESC, rowid DESC) AS latest FROM grades) WHERE latest = 1"), ReadGrade, ct)
             : ReadAsync(GradeSelect + " WHERE judge_id=$j", ReadGrade, ct, ("$j", judgeId));
 
-    private const string GradeSelect = """
+    /// <summary>Every grade of every judge on the samples of one run (all runs when null): statistics keep judges apart.</summary>
+    public Task<IReadOnlyList<GradeRecord>> ListGradesOfRunAsync(string? runId, CancellationToken ct = default) =>
+        runId is null
+            ? ReadAsync(GradeSelect + " ORDER BY rowid", ReadGrade, ct)
+            : ReadAsync(GradeSelect + " WHERE sample_id IN (SELECT sample_id FROM samples WHERE run_id=$run) ORDER BY rowid", ReadGrade, ct, ("$run", runId));
+
+    private string GradeSelect => """
         SELECT sample_id, judge_id, judge_name, status, points, max_points, descr, judge_reply, decided_by, details,
-          input_tokens, output_tokens, cost_usd, calls, error, graded_at FROM grades
-        """;
+          input_tokens, output_tokens, cost_usd, calls, error, graded_at,
+        """ + (_hasGradeExtras ? " answer_hash, seconds" : " NULL, 0") + " FROM grades";
 
     private static GradeRecord ReadGrade(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetDouble(4), r.GetInt32(5),
         Opt(r, 6), Opt(r, 7), Opt(r, 8), Opt(r, 9), new UsageTotals(r.GetInt64(10), r.GetInt64(11), r.GetDouble(12), r.GetInt32(13)),
-        Opt(r, 14), ParseTime(r.GetString(15)));
+        Opt(r, 14), ParseTime(r.GetString(15)), Opt(r, 16), r.IsDBNull(17) ? 0 : r.GetDouble(17));
 
     public Task RecordUsageAsync(string? sampleId, string kind, string model, long inputTokens, long outputTokens, double costUsd,
         CancellationToken ct = default) => WriteAsync(ct, UsageStatement(sampleId, kind, model, inputTokens, outputTokens, costUsd));
@@ -242,6 +327,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
     private Task WriteAsync(CancellationToken ct, params Statement[] statements)
     {
         ct.ThrowIfCancellationRequested();
+        if (_db is null) throw new QedException($"{Path}: opened read-only; this command does not write to the run store");
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_writes.Writer.TryWrite(new PendingWrite(statements, done)))
             throw new ObjectDisposedException(nameof(RunStore));
@@ -257,7 +343,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
             while (batch.Count < 1024 && _writes.Reader.TryRead(out var w)) batch.Add(w);
             try
             {
-                using var tx = _db.BeginTransaction();
+                using var tx = _db!.BeginTransaction();
                 foreach (var w in batch) Execute(w, tx);
                 tx.Commit();
                 foreach (var w in batch) w.Done.TrySetResult();
@@ -269,7 +355,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
                 {
                     try
                     {
-                        using var tx = _db.BeginTransaction();
+                        using var tx = _db!.BeginTransaction();
                         Execute(w, tx);
                         tx.Commit();
                         w.Done.TrySetResult();
@@ -286,7 +372,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         {
             if (!_prepared.TryGetValue(st.Sql, out var cmd))
             {
-                cmd = _db.CreateCommand();
+                cmd = _db!.CreateCommand();
                 cmd.CommandText = st.Sql;
                 foreach (var (n, _) in st.Args) cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
                 _prepared[st.Sql] = cmd;
@@ -328,7 +414,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         await _writeLoop.ConfigureAwait(false);
         foreach (var cmd in _prepared.Values.Concat(_preparedReads.Values)) cmd.Dispose();
         await _reader.DisposeAsync();
-        await _db.DisposeAsync();
+        if (_db is not null) await _db.DisposeAsync();
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();

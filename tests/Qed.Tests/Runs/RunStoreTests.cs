@@ -67,31 +67,41 @@ public class RunStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Stats_count_only_graded_samples_and_average_per_run()
+    public async Task Stats_count_every_planned_sample_missing_grades_as_zero_and_say_it_is_incomplete()
     {
         await using var store = await RunStore.OpenAsync(_dir.File("t.db"));
         await store.EnsureRunAsync(Run());
         async Task Sample(string id, int runIndex, string level, SampleStatus status, string? gradeStatus, double? points)
         {
-            await store.AddSampleAsync(id, "r1", new Problem("p-" + id[^1], "x", Level: level), runIndex);
+            await store.AddSampleAsync(id, "r1", new Problem("p-" + id[0], "x", Level: level), runIndex);
             await store.CompleteSampleAsync(id, status, "a", null, status == SampleStatus.Failed ? "boom" : null, new UsageTotals(0, 100, 0, 1), 0);
             if (gradeStatus is not null)
-                await store.SaveGradeAsync(new GradeRecord(id, "j", "judge", gradeStatus, points, 7, null, null, "judge", null, UsageTotals.Zero, null, DateTimeOffset.UtcNow));
+                await store.SaveGradeAsync(new GradeRecord(id, "j", "judge", gradeStatus, points, 7, null, null, "judge", null, UsageTotals.Zero, null,
+                    DateTimeOffset.UtcNow, AnswerHashing.Of("a")));
         }
         await Sample("a0", 0, "easy", SampleStatus.Ok, GradeStatus.Graded, 7);
         await Sample("b0", 0, "hard", SampleStatus.Ok, GradeStatus.Graded, 0);
+        await Sample("c0", 0, "hard", SampleStatus.Ok, GradeStatus.Graded, 7);
         await Sample("a1", 1, "easy", SampleStatus.Ok, GradeStatus.Graded, 7);
-        await Sample("b1", 1, "hard", SampleStatus.Ok, GradeStatus.Failed, null);   // not counted, not 0
-        await Sample("c1", 1, "hard", SampleStatus.Failed, null, null);              // not counted
+        await Sample("b1", 1, "hard", SampleStatus.Ok, GradeStatus.Failed, null);   // counts 0
+        await Sample("c1", 1, "hard", SampleStatus.Failed, null, null);              // counts 0
 
-        var stats = await EvalStats.ComputeAsync(store, CancellationToken.None);
-        stats.PerRunScores.Should().Equal(50, 100);
-        stats.Score.Should().Be(75);
-        stats.ScoreStd.Should().Be(25);
-        stats.ByLevel.Should().BeEquivalentTo(new Dictionary<string, double> { ["easy"] = 100, ["hard"] = 0 });
+        var stats = (await StatsQuery.ComputeAsync(store, RunSelection.All, CancellationToken.None)).Single();
+        // index 0: (100 + 0 + 100) / 3; index 1: (100 + 0 + 0) / 3
+        stats.PerRunScores.Should().HaveCount(2);
+        stats.PerRunScores[0].Should().BeApproximately(200.0 / 3, 1e-9);
+        stats.PerRunScores[1].Should().BeApproximately(100.0 / 3, 1e-9);
+        stats.Score.Should().BeApproximately(50, 1e-9);
+        stats.ScoreStd.Should().BeApproximately(Math.Sqrt(2 * Math.Pow(100.0 / 6, 2) / 1), 1e-9); // ddof = 1
+        stats.ScoreGraded.Should().BeApproximately(300.0 / 4, 1e-9);
+        stats.Complete.Should().BeFalse();
+        stats.ByLevel["easy"].Should().Be(100);
+        stats.ByLevel["hard"].Should().BeApproximately((50 + 0) / 2.0, 1e-9);
         stats.Failed.Should().Be(1);
         stats.GradeFailed.Should().Be(1);
-        stats.Graded.Should().Be(3);
-        stats.ToJson()["score"]!.GetValue<double>().Should().Be(75);
+        stats.Graded.Should().Be(4);
+        stats.Judge!.Name.Should().Be("judge");
+        stats.ToJson()["score"]!.GetValue<double>().Should().BeApproximately(50, 1e-9);
+        stats.ToJson()["complete"]!.GetValue<bool>().Should().BeFalse();
     }
 }

@@ -18,7 +18,7 @@ public class ScoreAgreementTests
             // One model × benchmark line: 6 problems × 3 repetitions with a failed, a truncated and a grade_failed sample.
             await SeededStore.WriteAsync(db, [SeedData.Runs()[0]]);
             EvalStats stats;
-            await using (var store = await RunStore.OpenAsync(db)) stats = await EvalStats.ComputeAsync(store, CancellationToken.None);
+            await using (var store = await RunStore.OpenAsync(db)) stats = (await StatsQuery.ComputeAsync(store, RunSelection.All, CancellationToken.None)).Single();
 
             var runs = await new RunStoreResults(db).RunsAsync(CancellationToken.None);
             var line = Leaderboard.From(runs).Should().ContainSingle().Subject;
