@@ -32,9 +32,15 @@ public sealed class GradingPass(RunStore store, ProofGrader grader)
         }
 
         int graded = 0, failed = 0, done = 0;
+        var started = DateTimeOffset.UtcNow;
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken },
             async (item, ct) =>
             {
+                // Claimed before the judge is asked: another process grading the same store does it once, not twice.
+                await using var claim = await store.Claims.ClaimWhenFreeAsync("grade:" + item.Sample.SampleId + "/" + item.JudgeId,
+                    async c => await store.FindGradeAsync(item.Sample.SampleId, item.JudgeId, c) is { } g
+                        && (g.Status == GradeStatus.Graded || g.GradedAt >= started), ct);
+                if (claim is null) { Interlocked.Increment(ref already); progress?.Report((Interlocked.Increment(ref done), todo.Count)); return; }
                 var outcome = await grader.GradeAsync(item.Sample.Problem, item.Sample.Answer ?? "", item.Mode, ct);
                 await store.SaveGradeWithUsageAsync(new GradeRecord(item.Sample.SampleId, item.JudgeId, grader.JudgeName, outcome.Status,
                     outcome.Points, outcome.MaxPoints, outcome.Desc, outcome.JudgeReply, outcome.DecidedBy, ProofGrader.DetailsJson(outcome),
