@@ -36,6 +36,7 @@ internal static class EvalCommands
     private static Option<string> DbOption() => new("--db") { Description = "run store (SQLite)", DefaultValueFactory = _ => "qed.db" };
     private static Option<double?> MaxCostOption() => new("--max-cost") { Description = "stop starting new samples once this many USD are spent (resumable)" };
     private static Option<int> ConcurrencyOption() => new("--concurrency") { Description = "samples solved at once", DefaultValueFactory = _ => 64 };
+    private static Option<bool> LenientUtf8Option() => new("--lenient-utf8") { Description = "accept invalid UTF-8 in the benchmark file (replaced by U+FFFD, with a warning naming each line)" };
 
     private sealed record ColumnOptions(Option<string?> Problem, Option<string?> Id, Option<string?> Solution, Option<string?> Answer,
         Option<string?> Guidelines, Option<string?> Scheme, Option<string?> Level, Option<string?> Category)
@@ -101,10 +102,10 @@ internal static class EvalCommands
         var bench = BenchOption(); var model = ModelOption(); var judge = JudgeOption(); var combine = CombineOption(); var scaffold = ScaffoldOption();
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
         var output = new Option<string?>("--out") { Description = "also export this run's results to FILE.jsonl or FILE.parquet" };
-        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create();
+        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create(); var lenient = LenientUtf8Option();
         var command = new Command("eval", "Solve, grade and score a benchmark (resumable: rerun the same command to continue)")
         {
-            bench, model, judge, combine, scaffold, runs, limit, problems, db, output, maxCost, concurrency,
+            bench, model, judge, combine, scaffold, runs, limit, problems, db, output, maxCost, concurrency, lenient,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
@@ -112,7 +113,7 @@ internal static class EvalCommands
             using var factory = Factory(p.GetValue(concurrency));
             var combineHow = CombineOf(p.GetValue(judge)!, p.GetValue(combine));
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct);
             var judgeClients = new List<ModelClient>(); // before any request: a missing key fails here
             foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
@@ -140,17 +141,17 @@ internal static class EvalCommands
     {
         var bench = BenchOption(); var model = ModelOption(); var scaffold = ScaffoldOption();
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
-        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create();
+        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create(); var lenient = LenientUtf8Option();
         var command = new Command("run", "Solve a benchmark without grading (resumable)")
         {
-            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency,
+            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency, lenient,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
             using var factory = Factory(p.GetValue(concurrency));
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             return 0;
@@ -303,36 +304,32 @@ internal static class EvalCommands
     }
 
     private static async Task<EvalPlan> PlanAsync(ChatClientFactory factory, string benchRef, ColumnMapping columns, string modelRef,
-        string? scaffoldRef, int runs, int? limit, string? problemIds, CancellationToken ct)
+        string? scaffoldRef, int runs, int? limit, string? problemIds, bool lenientUtf8, CancellationToken ct)
     {
         if (runs < 1) throw new QedException("--runs must be at least 1");
         if (limit is < 1) throw new QedException("--limit must be at least 1");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        var bench = await new BenchmarkLoader(http: http).LoadAsync(benchRef, columns, ct);
+        // Streamed: one checking pass over the selected rows, then the runner reads them again as it goes, so a
+        // large file costs the rows in flight, not the file (--limit 10 reads 10 rows).
+        var input = new InputOptions { LenientUtf8 = lenientUtf8, Warn = w => Console.Error.WriteLine("qed: warning: " + w) };
+        var ids = string.IsNullOrWhiteSpace(problemIds) ? null
+            : problemIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var opened = await new BenchmarkLoader(http: http, input: input).OpenAsync(benchRef, columns, limit, ids, ct);
+        var bench = opened.Benchmark;
         foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
-        IEnumerable<Problem> selected = bench.Problems;
-        if (!string.IsNullOrWhiteSpace(problemIds))
-        {
-            var ids = problemIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var unknown = ids.Where(id => bench.Problems.All(q => q.Id != id)).ToList();
-            if (unknown.Count > 0) throw new QedException($"--problems: unknown id(s) {string.Join(", ", unknown)} in {bench.Name}");
-            selected = selected.Where(q => ids.Contains(q.Id));
-        }
-        if (limit is { } n) selected = selected.Take(n);
-        var list = selected.ToList();
 
         var model = await factory.OpenAsync(modelRef, ct);
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
         var scaffold = await new ScaffoldRegistry().ResolveAsync(scaffoldRef, bench.Mode, prompts, factory, ct);
-        return new EvalPlan(bench, list, runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
-            factory.GlobalLimit, scaffold.PromptsHash);
+        return new EvalPlan(bench, [], runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
+            factory.GlobalLimit, scaffold.PromptsHash) { Stream = new ProblemStream(opened.Count, opened.Open) };
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)
     {
         var runner = new EvalRunner(store);
-        var total = plan.Problems.Count * plan.Runs;
-        Console.Error.WriteLine($"qed: {plan.Benchmark.Name}: {plan.Problems.Count} problems × {plan.Runs} samples with {plan.Model.Config.Name} ({plan.Solver.Name}); store {store.Path}");
+        var total = plan.ProblemCount * plan.Runs;
+        Console.Error.WriteLine($"qed: {plan.Benchmark.Name}: {plan.ProblemCount} problems × {plan.Runs} samples with {plan.Model.Config.Name} ({plan.Solver.Name}); store {store.Path}");
         RunOutcome outcome;
         if (Interactive())
         {

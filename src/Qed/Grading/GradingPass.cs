@@ -108,6 +108,12 @@ public sealed class GradingPass(RunStore store, IReadOnlyList<ProofGrader> judge
     private async Task<(GradeRecord Grade, bool New)> GradeOneAsync(ProofGrader judge, SampleRecord sample, GradingMode mode, string answerHash,
         CancellationToken ct)
     {
+        var judgeId = judge.JudgeId(mode);
+        // Claimed before the judge is asked: another process grading the same store asks once, not twice; if it graded
+        // this answer meanwhile, its grade is taken as it is.
+        await using var claim = await store.Claims.ClaimWhenFreeAsync("grade:" + sample.SampleId + "/" + judgeId,
+            async c => await store.FindGradeAsync(sample.SampleId, judgeId, c) is { Status: GradeStatus.Graded } g && g.AnswerHash == answerHash, ct);
+        if (claim is null && await store.FindGradeAsync(sample.SampleId, judgeId, ct) is { } theirs) return (theirs, false);
         var clock = Stopwatch.StartNew();
         var outcome = await judge.GradeAsync(sample.Problem, sample.Answer ?? "", mode, ct);
         var grade = new GradeRecord(sample.SampleId, judge.JudgeId(mode), judge.JudgeName, outcome.Status,

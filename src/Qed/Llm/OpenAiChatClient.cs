@@ -163,11 +163,17 @@ public sealed class OpenAiChatClient : IChatClient
         }
         if (!done && finish is null)
             throw new ChatEndpointException(EndpointFailure.InvalidResponse, url, "stream ended before the reply was complete");
+        // A finished reply always says why it finished; [DONE] without that is a server giving up mid-reply.
+        if (finish is null)
+            throw new ChatEndpointException(EndpointFailure.Aborted, url, $"stream ended with [DONE] but no finish_reason after {content.Length} characters");
         return Assemble(content.ToString(), reasoning.Length > 0 ? reasoning.ToString() : null, finish, usage, id, model, url);
     }
 
     private ChatResponse Assemble(string? content, string? reasoningField, string? finish, UsageDetails? usage, string? id, string? model, string url)
     {
+        if (finish is "abort" or "error")
+            throw new ChatEndpointException(EndpointFailure.Aborted, url,
+                $"the server aborted the reply (finish_reason \"{finish}\") after {content?.Length ?? 0} characters");
         var cutOff = finish == "length";
         if (string.IsNullOrEmpty(content) && string.IsNullOrEmpty(reasoningField) && !cutOff)
             throw new ChatEndpointException(EndpointFailure.InvalidResponse, url, $"empty reply (finish_reason {finish ?? "none"})");
@@ -312,6 +318,8 @@ public sealed class OpenAiChatClient : IChatClient
             return new ChatEndpointException(EndpointFailure.ServerError, url, what, status, RetryAfter(response));
         if (status is 401 or 403)
             return new ChatEndpointException(EndpointFailure.Unauthorized, url, what, status);
+        if (status == 404)
+            return new ChatEndpointException(EndpointFailure.NotFound, url, what, status);
         if (code == "context_length_exceeded" || param is "max_tokens" or "max_completion_tokens" or "max_output_tokens")
             return new ChatEndpointException(EndpointFailure.ContextOverflow, url, what, status);
         return new ChatEndpointException(EndpointFailure.BadRequest, url, what, status);
