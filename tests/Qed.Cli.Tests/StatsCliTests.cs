@@ -120,6 +120,17 @@ public partial class StatsCliTests : IAsyncLifetime
         var table = await Qed("stats", "--db", "s.db");
         table.ExitCode.Should().Be(0, table.StdErr);
         table.StdOut.Should().Contain("panel-min").And.Contain("mute").And.Contain("lenient");
+
+        // The report takes the same selection: only solver-b's run, and with --judge only that judge's grades.
+        var report = await Qed("report", "--db", "s.db", "--out", "r.html", "--model", "solver-b");
+        report.ExitCode.Should().Be(0, report.StdErr);
+        var html = await File.ReadAllTextAsync(_dir.File("r.html"));
+        html.Should().Contain("solver-b").And.NotContain("solver-a");
+        (await Qed("report", "--db", "s.db", "--out", "l.html", "--judge", "lenient")).ExitCode.Should().Be(0);
+        var lenient = await File.ReadAllTextAsync(_dir.File("l.html"));
+        lenient.Should().Contain("solver-a").And.NotContain("solver-b");
+        lenient.Should().Contain("85.7", "lenient's 6/7 on every sample, not the latest grade of another judge");
+        (await Qed("report", "--db", "s.db", "--out", "n.html", "--model", "nobody")).ExitCode.Should().Be(2);
     }
 
     [Fact]
