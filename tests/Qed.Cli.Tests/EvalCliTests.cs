@@ -86,7 +86,7 @@ public partial class EvalCliTests : IAsyncLifetime
         var first = rows.First(x => x["problem_id"]!.GetValue<string>() == "T-001");
         first["model_solution"]!.GetValue<string>().Should().Be("Proof. 1 + 1 = 2 by definition. QED");
         first["status"]!.GetValue<string>().Should().Be("ok");
-        first["score"]!.GetValue<double>().Should().Be(1.0);
+        first["score"]!.GetValue<double>().Should().Be(7, "points out of 7, as the original harness writes");
         first["grade"]![0]!["points"]!.GetValue<double>().Should().Be(7);
         first["cost_run"]!["output_tokens"]!.GetValue<long>().Should().Be(1001);
         first["schema_0"]![0]!["desc"]!.GetValue<string>().Should().Contain("(Partial)");

@@ -13,6 +13,8 @@ internal static class StatsTable
 
     public static void Write(IReadOnlyList<EvalStats> rows)
     {
+        // Redirected output has no terminal width; 80 columns would wrap every name, so give the table room.
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 200) AnsiConsole.Profile.Width = 240;
         var table = new Table().AddColumn("run").AddColumn("bench").AddColumn("model").AddColumn("scaffold").AddColumn("judge").AddColumn("protocol")
             .AddColumn(new TableColumn("score ± std").RightAligned()).AddColumn(new TableColumn("problems × samples").RightAligned())
             .AddColumn(new TableColumn("graded / failed / grade_failed / pending").RightAligned())

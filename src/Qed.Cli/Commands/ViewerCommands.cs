@@ -61,10 +61,29 @@ internal static class ViewerCommands
     {
         var db = DbOption();
         var output = new Option<string>("--out") { Description = "the HTML file to write", Required = true };
-        var command = new Command("report", "Write one self-contained HTML report (tables and PNG charts) of every run in the store.") { db, output };
+        Option<string?> runOpt = new("--run") { Description = "only this run (its id; a unique prefix is enough)" };
+        Option<string?> modelOpt = new("--model") { Description = "only runs of this model config name" };
+        Option<string?> scaffoldOpt = new("--scaffold") { Description = "only runs with this scaffold (none: without one)" };
+        Option<string?> benchOpt = new("--bench") { Description = "only runs of this benchmark" };
+        Option<string?> judgeOpt = new("--judge") { Description = "score with this judge's grades only (config name, panel name or id prefix)" };
+        var command = new Command("report", "Write one self-contained HTML report (tables and PNG charts) of the selected runs (all by default).")
+        {
+            db, output, runOpt, modelOpt, scaffoldOpt, benchOpt, judgeOpt,
+        };
         return command.WithAction(async (parse, ct) =>
         {
-            var results = new RunStoreResults(parse.GetValue(db)!);
+            var selection = new Qed.Stats.RunSelection(parse.GetValue(runOpt), parse.GetValue(modelOpt), parse.GetValue(scaffoldOpt),
+                parse.GetValue(benchOpt), parse.GetValue(judgeOpt));
+            RunStoreResults results;
+            try
+            {
+                results = await SelectAsync(parse.GetValue(db)!, selection, ct);
+            }
+            catch (Qed.Stats.AmbiguousSelectionException e)
+            {
+                Console.Error.WriteLine($"qed report: {e.Message}");
+                return Qed.Stats.AmbiguousSelectionException.ExitCode;
+            }
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             var html = await new StaticReport(results, new ReportCharts()).RenderAsync(ct);
             var dir = Path.GetDirectoryName(outPath)!;
@@ -75,6 +94,21 @@ internal static class ViewerCommands
             Console.WriteLine($"qed report: wrote {outPath} ({new FileInfo(outPath).Length / 1024.0:0} KiB)");
             return 0;
         });
+    }
+
+    /// <summary>The report's runs and judges: every run unless flags narrow them; with --judge only that judge's grades count.</summary>
+    private static async Task<RunStoreResults> SelectAsync(string db, Qed.Stats.RunSelection selection, CancellationToken ct)
+    {
+        var all = new RunStoreResults(db);
+        if (selection.IsEmpty) return all;
+        await using var store = await Qed.Runs.RunStore.OpenReadOnlyAsync(db, ct);
+        var pairs = await Qed.Stats.StatsQuery.PairsAsync(store, selection, ct);
+        if (pairs.Count == 0) throw Qed.Stats.StatsQuery.Ambiguity(pairs, selection, "");
+        return new RunStoreResults(db)
+        {
+            RunIds = pairs.Select(p => p.Run.RunId).ToHashSet(),
+            JudgeIds = selection.Judge is null ? null : pairs.Where(p => p.Judge is not null).Select(p => p.Judge!.Id).ToHashSet(),
+        };
     }
 
     private static bool IsLoopback(string host) =>

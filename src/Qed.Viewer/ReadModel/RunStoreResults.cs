@@ -24,6 +24,16 @@ public sealed class RunStoreResults : IRunResults
 
     public string Path { get; }
 
+    /// <summary>Only grades of these judges (ids) count (<c>qed report --judge</c>); null: each sample's latest grade.</summary>
+    public IReadOnlyCollection<string>? JudgeIds { get; init; }
+
+    /// <summary>Only these runs are listed (<c>qed report --run/--model/--scaffold/--bench</c>); null: every run.</summary>
+    public IReadOnlyCollection<string>? RunIds { get; init; }
+
+    // Ids are hex hashes written by Qed; quoting doubles any quote all the same, so the clause can never break out.
+    private string JudgeFilter => JudgeIds is null ? ""
+        : " AND h.judge_id IN (" + string.Join(",", JudgeIds.Select(id => "'" + id.Replace("'", "''") + "'")) + ")";
+
     public RunStoreResults(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
@@ -39,7 +49,7 @@ public sealed class RunStoreResults : IRunResults
     // Effective status of a sample: its own status, except a sample whose latest grade failed.
     // Score: points / max_points of the latest grade of a finished sample (ok, truncated, budget_exhausted) when it
     // graded; NULL otherwise (never 0 for "unknown"). The same rule as Qed.Stats.EvalStats.
-    private const string SampleScores = """
+    private string SampleScores => $$"""
         spend AS (
           SELECT u.sample_id, SUM(u.input_tokens) AS i, SUM(u.output_tokens) AS o, SUM(u.cost_usd) AS c
           FROM usage u WHERE u.kind = 'solve' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run)
@@ -47,7 +57,7 @@ public sealed class RunStoreResults : IRunResults
         latest AS (
           SELECT g.sample_id, g.status, g.points, g.max_points, g.judge_name, g.judge_reply, g.descr, g.error
           FROM grades g
-          WHERE g.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = g.sample_id ORDER BY h.graded_at DESC LIMIT 1)),
+          WHERE g.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = g.sample_id{{JudgeFilter}} ORDER BY h.graded_at DESC LIMIT 1)),
         scored AS (
           SELECT s.sample_id, s.run_id, s.problem_id, s.run_index, s.problem, s.answer, s.reasoning,
             COALESCE(sp.i, s.input_tokens) AS input_tokens, COALESCE(sp.o, s.output_tokens) AS output_tokens,
@@ -65,7 +75,8 @@ public sealed class RunStoreResults : IRunResults
         var runs = await ReadAsync(db, "SELECT run_id, benchmark, model_name, scaffold_name, created_at FROM runs ORDER BY created_at, run_id",
             r => (Id: r.GetString(0), Bench: r.GetString(1), Model: r.GetString(2), Scaffold: Opt(r, 3), At: Opt(r, 4)), ct);
         var list = new List<RunSummary>();
-        foreach (var run in runs) list.Add(await SummaryAsync(db, run.Id, run.Model, run.Bench, run.Scaffold, run.At, ct));
+        foreach (var run in runs.Where(r => RunIds is null || RunIds.Contains(r.Id)))
+            list.Add(await SummaryAsync(db, run.Id, run.Model, run.Bench, run.Scaffold, run.At, ct));
         return list;
     }
 
@@ -95,12 +106,13 @@ public sealed class RunStoreResults : IRunResults
         // As qed stats (Qed.Stats.EvalStats): every planned sample counts, one without a valid grade as 0 (fillna(0)).
         var repetitions = totals.Graded == 0 ? [] : cells.GroupBy(c => c.Rep).OrderBy(g => g.Key)
             .Select(g => g.Sum(c => c.ScoreSum) / g.Sum(c => c.Samples)).ToList();
-        var judgeCost = (await ReadAsync(db, """
+        // Usage rows do not say which judge id spent them: with a judge selected, the grades' own costs are summed.
+        var judgeCost = (await ReadAsync(db, JudgeIds is null ? """
             SELECT COALESCE(
               (SELECT SUM(u.cost_usd) FROM usage u WHERE u.kind = 'grade' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run)),
               (SELECT SUM(g.cost_usd) FROM grades g JOIN samples s ON s.sample_id = g.sample_id WHERE s.run_id = $run),
               0)
-            """,
+            """ : $"SELECT COALESCE((SELECT SUM(h.cost_usd) FROM grades h JOIN samples s ON s.sample_id = h.sample_id WHERE s.run_id = $run{JudgeFilter}), 0)",
             r => r.GetDouble(0), ct, ("$run", runId)))[0];
         DateTimeOffset? started = DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
         return new RunSummary(runId, model, bench, string.IsNullOrEmpty(scaffold) ? null : scaffold, started, totals.Samples, totals.Graded,
@@ -184,7 +196,7 @@ public sealed class RunStoreResults : IRunResults
               COALESCE(sp.i, s.input_tokens), COALESCE(sp.o, s.output_tokens), COALESCE(sp.c, s.cost_usd),
               l.status, l.points, l.max_points, l.judge_reply, l.descr, l.judge_name, l.error, s.problem
             FROM samples s
-            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id ORDER BY h.graded_at DESC LIMIT 1)
+            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id{JudgeFilter} ORDER BY h.graded_at DESC LIMIT 1)
             LEFT JOIN spend sp ON sp.sample_id = s.sample_id
             WHERE s.run_id = $run AND s.problem_id = $pid ORDER BY s.run_index
             """, r => (Sample: new SampleView(

@@ -14,7 +14,7 @@ namespace Qed.Stats;
 /// reads our exports: every column of the benchmark's input row, then <c>model_solution, history, cost_run{cost,
 /// input_tokens, output_tokens, time}, grade[{points, desc}], schema_0[{title, desc, points}], grade_cost{cost,
 /// input_tokens, output_tokens, time}, score</c> (points 0–7 on proof benchmarks, 0/1 on answer benchmarks; null only
-/// when this judge has no valid grade) plus <c>problem_id, run_index</c> (the sample index), <c>status, run_id, model,
+/// when this judge has no valid grade) plus <c>problem_id, run_index</c> (the sample index), <c>status, run_id, bench, model,
 /// scaffold, judge, protocol</c>. JSONL or Parquet by the file's extension; written to a temporary file renamed at the end.
 /// </summary>
 public static class Export
@@ -22,7 +22,7 @@ public static class Export
     /// <summary>The columns we write ourselves; an input column of the same name gives way to ours.</summary>
     private static readonly HashSet<string> OwnColumns =
     [
-        "problem_id", "run_index", "status", "run_id", "model", "scaffold", "judge", "protocol", "problem", "model_solution",
+        "problem_id", "run_index", "status", "run_id", "bench", "model", "scaffold", "judge", "protocol", "problem", "model_solution",
         "history", "cost_run", "grade", "schema_0", "grade_cost", "score",
     ];
 
@@ -49,6 +49,7 @@ public static class Export
         row["run_index"] = s.RunIndex;
         row["status"] = s.Status.ToText();
         row["run_id"] = stats.Run.RunId;
+        row["bench"] = stats.Run.Benchmark;
         row["model"] = stats.Run.ModelName;
         row["scaffold"] = stats.Run.ScaffoldName;
         row["judge"] = stats.Judge?.Name;
@@ -161,7 +162,7 @@ public static class Export
         var fields = new List<Field>();
         fields.AddRange(inputColumns.Select(c => (Field)new DataField<string>(c)));
         fields.AddRange([
-            new DataField<string>("problem_id"), new DataField<long?>("run_index"), new DataField<string>("status"), new DataField<string>("run_id"),
+            new DataField<string>("problem_id"), new DataField<long?>("run_index"), new DataField<string>("status"), new DataField<string>("run_id"), new DataField<string>("bench"),
             new DataField<string>("model"), new DataField<string>("scaffold"), new DataField<string>("judge"), new DataField<string>("protocol"),
             new DataField<string>("problem"), new DataField<string>("model_solution"),
             new ListField("history", new StructField("element", new DataField<string>("step"), new DataField<string>("role"),
@@ -178,7 +179,7 @@ public static class Export
             ct.ThrowIfCancellationRequested();
             var d = new Dictionary<string, object?>();
             foreach (var c in inputColumns) d[c] = r[c] is { } v ? (v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString()) : null;
-            foreach (var c in new[] { "problem_id", "status", "run_id", "model", "scaffold", "judge", "protocol", "problem", "model_solution" })
+            foreach (var c in new[] { "problem_id", "status", "run_id", "bench", "model", "scaffold", "judge", "protocol", "problem", "model_solution" })
                 d[c] = r[c]?.GetValue<string>();
             d["run_index"] = (long)r["run_index"]!.GetValue<int>();
             d["history"] = r["history"]!.AsArray().Select(h => (IDictionary<string, object?>)new Dictionary<string, object?>

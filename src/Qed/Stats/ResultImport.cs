@@ -189,7 +189,7 @@ public static partial class ResultImport
     }
 
     private static bool IsResultColumn(string k) => k is "model_solution" or "history" or "cost_run" or "grade" or "schema_0" or "grade_cost"
-        or "score" or "run_index" or "status" or "run_id" or "model" or "scaffold" or "judge" or "protocol";
+        or "score" or "run_index" or "status" or "run_id" or "bench" or "model" or "scaffold" or "judge" or "protocol";
 
     private static string? ProblemId(Row row)
     {

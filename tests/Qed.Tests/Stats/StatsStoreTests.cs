@@ -234,3 +234,70 @@ public class StatsStoreTests : IDisposable
         (await File.ReadAllBytesAsync(_dir.File("ro.db"))).Should().Equal(bytes);
     }
 }
+
+/// <summary>Stores written before protocols and answer hashes existed still open, read and migrate.</summary>
+public class StoreMigrationTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task An_old_store_reads_read_only_and_gains_the_new_columns_when_opened_for_writing()
+    {
+        var path = _dir.File("old.db");
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            await db.OpenAsync();
+            await using var cmd = db.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE runs(run_id TEXT PRIMARY KEY, benchmark TEXT NOT NULL, grading_mode TEXT NOT NULL, model_name TEXT NOT NULL,
+                  model_config TEXT NOT NULL, scaffold_name TEXT, scaffold_config TEXT, prompts_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+                CREATE TABLE samples(sample_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, problem_id TEXT NOT NULL, run_index INTEGER NOT NULL,
+                  problem TEXT NOT NULL, status TEXT NOT NULL, answer TEXT, reasoning TEXT, error TEXT, input_tokens INTEGER NOT NULL DEFAULT 0,
+                  output_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0,
+                  seconds REAL NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+                CREATE TABLE grades(sample_id TEXT NOT NULL, judge_id TEXT NOT NULL, judge_name TEXT NOT NULL, status TEXT NOT NULL, points REAL,
+                  max_points INTEGER NOT NULL, descr TEXT, judge_reply TEXT, decided_by TEXT, details TEXT, input_tokens INTEGER NOT NULL,
+                  output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, calls INTEGER NOT NULL, error TEXT, graded_at TEXT NOT NULL,
+                  PRIMARY KEY(sample_id, judge_id));
+                INSERT INTO runs VALUES('r','b','Proof','m','{}',NULL,NULL,'h','2026-01-01T00:00:00.0000000Z');
+                INSERT INTO samples VALUES('s','r','p',0,'{"id":"p","statement":"x"}','ok','A.',NULL,NULL,0,0,0,0,0,'2026-01-01T00:00:00.0000000Z');
+                INSERT INTO grades VALUES('s','j','judge','graded',7,7,NULL,NULL,'judge',NULL,0,0,0,1,NULL,'2026-01-01T00:00:00.0000000Z');
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var bytes = await File.ReadAllBytesAsync(path);
+        await using (var ro = await RunStore.OpenReadOnlyAsync(path))
+        {
+            (await ro.ListRunsAsync()).Single().Protocol.Should().Be("qed");
+            var s = (await StatsQuery.ComputeAsync(ro, RunSelection.All, CancellationToken.None)).Single();
+            s.Score.Should().Be(100, "a grade without an answer hash counts as before");
+        }
+        (await File.ReadAllBytesAsync(path)).Should().Equal(bytes, "a read-only open never migrates");
+        await using (var rw = await RunStore.OpenAsync(path))
+        {
+            await rw.EnsureRunAsync(new RunInfo("r2", "b", "Proof", "m", "{}", null, null, "h", DateTimeOffset.UtcNow, "qed-nano"));
+            (await rw.ListRunsAsync()).Select(r => r.Protocol).Should().Equal("qed", "qed-nano");
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_export_leaves_the_previous_file_and_no_temporary_file()
+    {
+        var path = _dir.File("store.db");
+        await using var store = await RunStore.OpenAsync(path);
+        var run = new RunInfo("r", "b", "Proof", "m", "{}", null, null, "h", DateTimeOffset.UtcNow);
+        await store.EnsureRunAsync(run);
+        await store.AddSampleAsync("s", "r", new Problem("p", "x"), 0);
+        var pairs = await StatsQuery.ComputeAsync(store, RunSelection.All, CancellationToken.None);
+        var output = _dir.Write("out/x.jsonl", "previous export\n");
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var act = () => Export.WriteAsync(store, pairs, output, false, cancelled.Token);
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        (await File.ReadAllTextAsync(output)).Should().Be("previous export\n");
+        Directory.GetFiles(_dir.File("out")).Should().ContainSingle();
+        await Export.WriteAsync(store, pairs, output, false, CancellationToken.None);
+        (await File.ReadAllLinesAsync(output)).Should().ContainSingle().Which.Should().Contain("\"status\":\"pending\"");
+    }
+}
