@@ -119,31 +119,66 @@ public sealed class BenchmarkLoader
         var found = new HashSet<string>();
         int count = 0;
         bool allSchemes = true, allAnswerOnly = true;
-        await foreach (var p in SelectAsync(path, name, map, limit, wanted, warnings, cancellationToken))
+        // Repeated ids are found by sorting (64-bit hash, line) pairs, 16 bytes a row, instead of holding every id.
+        var keys = new List<(ulong Hash, int Line)>();
+        await foreach (var (p, line) in SelectAsync(path, name, map, limit, wanted, warnings, cancellationToken, checkIds: false))
         {
             count++;
+            keys.Add((IdHash(p.Id), line));
             if (wanted is not null) found.Add(p.Id);
             allSchemes &= !string.IsNullOrWhiteSpace(p.MarkingScheme);
             allAnswerOnly &= string.IsNullOrWhiteSpace(p.ReferenceSolution) && !string.IsNullOrWhiteSpace(p.ShortAnswer);
         }
+        await CheckRepeatedIdsAsync(path, name, map, keys, cancellationToken);
         if (wanted is not null && (limit is null || count < limit) && wanted.Except(found).ToList() is { Count: > 0 } unknown)
             throw new QedException($"--problems: unknown id(s) {string.Join(", ", ids!.Where(unknown.Contains))} in {name}");
         var mode = source?.Mode ?? (count > 0 && allSchemes ? GradingMode.MarkingScheme : count > 0 && allAnswerOnly ? GradingMode.Answer : GradingMode.Proof);
         return new StreamedBenchmark(new Benchmark(name, mode, [], warnings), count,
-            ct => SelectAsync(path, name, map, limit, wanted, [], ct));
+            ct => Problems(SelectAsync(path, name, map, limit, wanted, [], ct, checkIds: false)));
     }
 
-    private async IAsyncEnumerable<Problem> SelectAsync(string path, string name, ColumnMapping map, int? limit, HashSet<string>? wanted,
-        List<string> warnings, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<Problem> Problems(IAsyncEnumerable<(Problem Problem, int Line)> rows)
     {
-        var mapper = new ProblemMapper(path, name, map, warnings);
+        await foreach (var (p, _) in rows) yield return p;
+    }
+
+    private static ulong IdHash(string id)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id), hash);
+        return BitConverter.ToUInt64(hash);
+    }
+
+    /// <summary>Fails on the first line whose id an earlier line already used; hash matches are confirmed by reading
+    /// those lines' ids again, so a hash collision is never reported as a repeat.</summary>
+    private async Task CheckRepeatedIdsAsync(string path, string name, ColumnMapping map, List<(ulong Hash, int Line)> keys, CancellationToken ct)
+    {
+        keys.Sort();
+        var suspects = new HashSet<int>();
+        for (var i = 1; i < keys.Count; i++)
+            if (keys[i].Hash == keys[i - 1].Hash) { suspects.Add(keys[i].Line); suspects.Add(keys[i - 1].Line); }
+        if (suspects.Count == 0) return;
+        var firstLine = new Dictionary<string, int>();
+        await foreach (var (p, line) in SelectAsync(path, name, map, null, null, [], ct, checkIds: false))
+        {
+            if (!suspects.Contains(line)) continue;
+            if (firstLine.TryGetValue(p.Id, out var first))
+                throw new QedException($"{path}:{line}: problem id '{p.Id}' already used on line {first}");
+            firstLine[p.Id] = line;
+        }
+    }
+
+    private async IAsyncEnumerable<(Problem Problem, int Line)> SelectAsync(string path, string name, ColumnMapping map, int? limit, HashSet<string>? wanted,
+        List<string> warnings, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, bool checkIds = true)
+    {
+        var mapper = new ProblemMapper(path, name, map, warnings, checkIds);
         var taken = 0;
         await foreach (var row in TableReader.StreamAsync(path, _input, ct))
         {
             if (limit is { } n && taken >= n) yield break;
             if (mapper.Next(row) is not { } p || wanted is not null && !wanted.Contains(p.Id)) continue;
             taken++;
-            yield return p;
+            yield return (p, row.Line);
         }
         mapper.Finish();
     }
@@ -240,9 +275,11 @@ public static class ProblemRows
 /// Maps rows to problems one at a time (so a file can be streamed): finds the columns from the first row, repairs
 /// the known AnswerBench v2 defects, rejects empty statements and repeated ids with the line.
 /// </summary>
-public sealed class ProblemMapper(string path, string benchmark, ColumnMapping map, List<string> warnings)
+/// <param name="checkIds">false when the rows were already checked (a second pass over the same file).</param>
+public sealed class ProblemMapper(string path, string benchmark, ColumnMapping map, List<string> warnings, bool checkIds = true)
 {
-    private readonly Dictionary<string, int> _seen = new();
+    // Ids are remembered by a 128-bit hash: a million ids cost ~40 MB instead of the ~100 MB their strings would.
+    private readonly Dictionary<UInt128, int> _seen = new();
     private int _trimmed, _count;
     private bool _ready, _answerBenchShape;
     private string? _idCol, _problemCol, _solutionCol, _guidelinesCol, _schemeCol, _answerCol, _levelCol, _categoryCol, _sourceCol;
@@ -310,9 +347,13 @@ public sealed class ProblemMapper(string path, string benchmark, ColumnMapping m
             answer = answer.Trim();
             _trimmed++;
         }
-        if (_seen.TryGetValue(id, out var firstLine))
-            throw new QedException($"{path}:{row.Line}: field '{_idCol ?? "id"}': problem id '{id}' already used on line {firstLine}");
-        _seen[id] = row.Line;
+        if (checkIds)
+        {
+            var key = IdKey(id);
+            if (_seen.TryGetValue(key, out var firstLine))
+                throw new QedException($"{path}:{row.Line}: field '{_idCol ?? "id"}': problem id '{id}' already used on line {firstLine}");
+            _seen[key] = row.Line;
+        }
         _count++;
         return new Problem(id, statement.Trim(), Empty(Get(_solutionCol)), Empty(Get(_guidelinesCol)), Empty(Get(_schemeCol)),
             Empty(answer), Empty(Get(_levelCol)?.Trim()), Empty(category?.Trim()), Empty(source?.Trim()), benchmark, InputRowJson(f));
@@ -332,4 +373,11 @@ public sealed class ProblemMapper(string path, string benchmark, ColumnMapping m
             .Select(p => KeyValuePair.Create(p.Key, (System.Text.Json.Nodes.JsonNode?)p.Value))).ToJsonString();
 
     private static string Normal(string s) => new(s.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
+
+    private static UInt128 IdKey(string id)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id), hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash);
+    }
 }

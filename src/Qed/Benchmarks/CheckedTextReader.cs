@@ -128,7 +128,9 @@ public sealed class CheckedTextReader : TextReader
             _byteStart += read;
             _charPos = 0;
             _charEnd = written;
-            if (status == OperationStatus.InvalidData)
+            // Invalid bytes are dealt with only when the reader reaches them (the text before them first), so a
+            // reader that stops early (--limit) never fails on a row it does not read.
+            if (status == OperationStatus.InvalidData && written == 0)
             {
                 var bad = _bytes[_byteStart];
                 if (!_options.LenientUtf8)
