@@ -4,6 +4,7 @@ using Qed.Benchmarks;
 using Qed.Grading;
 using Qed.Llm;
 using Qed.Inference;
+using Qed.Protocols;
 using Qed.Runs;
 using Qed.Scaffolds;
 using Qed.Solvers;
@@ -59,21 +60,23 @@ internal static class EvalCommands
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
         var output = new Option<string?>("--out") { Description = "also export the results to FILE.jsonl or FILE.parquet" };
         var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create();
+        var protocolOption = ProtocolOption.Create();
         var command = new Command("eval", "Solve, grade and score a benchmark (resumable: rerun the same command to continue)")
         {
-            bench, model, judge, scaffold, runs, limit, problems, db, output, maxCost, concurrency,
+            bench, model, judge, scaffold, runs, limit, problems, db, output, maxCost, concurrency, protocolOption,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct, protocol);
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct); // before any request: a missing key fails here
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
-            else await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
+            else await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct, protocol);
             var stats = await EvalStats.ComputeAsync(store, ct);
             PrintTable(stats);
             if (p.GetValue(output) is { } path)
@@ -90,16 +93,18 @@ internal static class EvalCommands
         var bench = BenchOption(); var model = ModelOption(); var scaffold = ScaffoldOption();
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
         var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create();
+        var protocolOption = ProtocolOption.Create();
         var command = new Command("run", "Solve a benchmark without grading (resumable)")
         {
-            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency,
+            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency, protocolOption,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct, protocol);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             return 0;
@@ -108,14 +113,15 @@ internal static class EvalCommands
 
     private static Command GradeCommand()
     {
-        var db = DbOption(); var judge = JudgeOption(); var concurrency = ConcurrencyOption();
-        var command = new Command("grade", "Grade every finished sample in the run store (skips those this judge already graded)") { db, judge, concurrency };
+        var db = DbOption(); var judge = JudgeOption(); var concurrency = ConcurrencyOption(); var protocolOption = ProtocolOption.Create();
+        var command = new Command("grade", "Grade every finished sample in the run store (skips those this judge already graded)") { db, judge, concurrency, protocolOption };
         return command.WithAction(async (p, ct) =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct);
             await using var store = await OpenExistingAsync(p.GetValue(db)!, ct);
-            await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
+            await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct, protocol);
             return 0;
         });
     }
@@ -151,19 +157,21 @@ internal static class EvalCommands
 
     // ---- composition ---------------------------------------------------------------------------------
 
-    private static ChatClientFactory Factory(int concurrency) => new(new ChatClientFactoryOptions
+    private static ChatClientFactory Factory(int concurrency, Protocol? protocol = null) => new(new ChatClientFactoryOptions
     {
         GlobalConcurrency = Math.Max(1, concurrency) * 4,
         RequestLogPath = Environment.GetEnvironmentVariable("QED_REQUEST_LOG"),
         Warn = w => Console.Error.WriteLine("qed: warning: " + w),
+        AdjustConfig = protocol is null ? null : protocol.AdjustModel,
     }, LocalModels());
 
     private static async Task<RunStore> OpenExistingAsync(string db, CancellationToken ct) =>
         File.Exists(db) ? await RunStore.OpenAsync(db, ct) : throw new QedException($"{db}: no run store here (run `qed eval` or `qed run` first, or pass --db)");
 
     private static async Task<EvalPlan> PlanAsync(ChatClientFactory factory, string benchRef, ColumnMapping columns, string modelRef,
-        string? scaffoldRef, int runs, int? limit, string? problemIds, CancellationToken ct)
+        string? scaffoldRef, int runs, int? limit, string? problemIds, CancellationToken ct, Protocol? protocol = null)
     {
+        protocol ??= Protocol.Ours;
         if (runs < 1) throw new QedException("--runs must be at least 1");
         if (limit is < 1) throw new QedException("--limit must be at least 1");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
@@ -180,11 +188,10 @@ internal static class EvalCommands
         if (limit is { } n) selected = selected.Take(n);
         var list = selected.ToList();
 
-        var model = await factory.OpenAsync(modelRef, ct);
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
-        var scaffold = await new ScaffoldRegistry().ResolveAsync(scaffoldRef, bench.Mode, prompts, factory, ct);
+        var (model, scaffold) = await ProtocolSetup.OpenModelAndScaffoldAsync(factory, protocol, modelRef, scaffoldRef, bench.Mode, prompts, http, ct);
         return new EvalPlan(bench, list, runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
-            factory.GlobalLimit, scaffold.PromptsHash);
+            factory.GlobalLimit, scaffold.PromptsHash, protocol.Name);
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)
@@ -225,9 +232,10 @@ internal static class EvalCommands
         return outcome;
     }
 
-    private static async Task GradeAsync(RunStore store, ModelClient judge, int concurrency, CancellationToken ct)
+    private static async Task GradeAsync(RunStore store, ModelClient judge, int concurrency, CancellationToken ct, Protocol? protocol = null)
     {
-        var grader = new ProofGrader(judge, new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR")), answerChecker: AnswerChecker());
+        var grader = new ProofGrader(judge, new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR")),
+            new GraderOptions { Protocol = protocol ?? Protocol.Ours }, answerChecker: AnswerChecker());
         var outcome = await new GradingPass(store, grader).RunAsync(concurrency, null, ct);
         Console.Error.WriteLine($"qed: graded {outcome.Graded} with {judge.Config.Name} ({outcome.AlreadyGraded} already graded, {outcome.Failed} grade_failed, {outcome.NotGradable} not finished)");
     }

@@ -17,11 +17,15 @@ public sealed record EvalPlan(
     SolverBudget Budget,
     ScaffoldConfig? Scaffold,
     GlobalRequestLimit? GlobalLimit = null,
-    string? PromptsHash = null)
+    string? PromptsHash = null,
+    string Protocol = "qed")
 {
-    /// <summary>Content hash of what determines the outputs: model configs, scaffold config, prompt texts.</summary>
-    public string RunId => Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash,
-        string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash)));
+    /// <summary>Content hash of what determines the outputs: model configs, scaffold config, prompt texts, and the protocol when it is not ours.</summary>
+    public string RunId => Protocol == "qed"
+        ? Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash,
+            string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash)))
+        : Hashing.Sha256Hex("run", Model.ConfigHash, Scaffold?.ContentHash(), Solver.Name, PromptsHash ?? Solver.PromptsHash,
+            string.Join(",", Roles.OrderBy(r => r.Key).Select(r => r.Key + "=" + r.Value.ConfigHash)), "protocol:" + Protocol);
 
     public static string SampleId(string runId, Problem problem, int runIndex) =>
         Hashing.Sha256Hex("sample", runId, problem.Id, problem.Statement, runIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
