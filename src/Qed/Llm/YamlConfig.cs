@@ -70,7 +70,7 @@ public sealed class YamlConfig
         try { stream.Load(new StringReader(text)); }
         catch (YamlException e)
         {
-            throw new QedException($"{path}:{e.Start.Line}: malformed YAML: {e.Message}");
+            throw new QedException($"{path}:{LineOf(e, text)}: malformed YAML: {e.Message}");
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
             return new YamlConfig(path, new JsonObject(), []);
@@ -87,6 +87,22 @@ public sealed class YamlConfig
             root[key] = ToJson(v);
         }
         return new YamlConfig(path, root, lines);
+    }
+
+    /// <summary>
+    /// The line to blame. The parser reports a tab in an indentation at the start of the scalar it was reading (often the
+    /// line before), so the first line from there whose indentation holds a tab is named instead.
+    /// </summary>
+    private static long LineOf(YamlException e, string text)
+    {
+        if (!e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase)) return e.Start.Line;
+        var lines = text.Replace("\r\n", "\n").Split('\n');
+        for (var i = (int)Math.Max(1, e.Start.Line); i <= Math.Min(lines.Length, e.End.Line + 1); i++)
+        {
+            var line = lines[i - 1];
+            if (line[..(line.Length - line.TrimStart().Length)].Contains('\t')) return i;
+        }
+        return e.Start.Line;
     }
 
     private static JsonNode? ToJson(YamlNode node) => node switch

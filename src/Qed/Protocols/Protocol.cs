@@ -61,7 +61,8 @@ public sealed record Protocol(string Name, OriginalPrompts? Original, IProtocolF
 }
 
 /// <summary>Where protocol files come from: the raw-file host (<c>QED_GITHUB_RAW</c>), the cache directory and an HTTP client.</summary>
-public sealed record ProtocolEnvironment(string RawBase, string CacheDirectory, HttpClient? Http)
+/// <param name="Pins">the sha256 each qed-nano file must have; null: the pinned originals.</param>
+public sealed record ProtocolEnvironment(string RawBase, string CacheDirectory, HttpClient? Http, IReadOnlyDictionary<string, string>? Pins = null)
 {
     /// <summary><c>$QED_GITHUB_RAW</c> and <c>$QED_CACHE_DIR</c> (default <c>~/.cache/qed</c>), as benchmark data uses them.</summary>
     public static ProtocolEnvironment FromEnvironment(HttpClient? http, Func<string, string?>? env = null)
@@ -84,7 +85,7 @@ public static class ProtocolResolver
         if (string.IsNullOrWhiteSpace(spec) || spec == Protocol.OursName) return Protocol.Ours;
         if (spec == Protocol.QedNanoName)
         {
-            var files = new PinnedProtocolFiles(environment.RawBase, environment.CacheDirectory, environment.Http);
+            var files = new PinnedProtocolFiles(environment.RawBase, environment.CacheDirectory, environment.Http, environment.Pins);
             return new Protocol(Protocol.QedNanoName, await ReadPromptsAsync(files, cancellationToken).ConfigureAwait(false), files);
         }
         if (Directory.Exists(spec))

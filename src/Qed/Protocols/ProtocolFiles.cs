@@ -56,8 +56,11 @@ public sealed class DirectoryProtocolFiles(string directory) : IProtocolFiles
 /// differs is an error naming the file and both hashes; no network and no cache is an error naming the URL and the
 /// <c>--protocol DIR</c> alternative.
 /// </summary>
-public sealed class PinnedProtocolFiles(string rawBase, string cacheDirectory, HttpClient? http) : IProtocolFiles
+/// <param name="pins">path → sha256; the pinned originals (<see cref="QedNanoFiles.Sha256"/>) unless a test substitutes its own fixtures.</param>
+public sealed class PinnedProtocolFiles(string rawBase, string cacheDirectory, HttpClient? http, IReadOnlyDictionary<string, string>? pins = null) : IProtocolFiles
 {
+    private readonly IReadOnlyDictionary<string, string> _pins = pins ?? QedNanoFiles.Sha256;
+
     public string Describe => $"{QedNanoFiles.Repository}@{QedNanoFiles.Commit[..7]} (cache {CacheRoot})";
 
     private string CacheRoot => Path.Combine(cacheDirectory, "protocols", "qed-nano", QedNanoFiles.Commit);
@@ -67,8 +70,8 @@ public sealed class PinnedProtocolFiles(string rawBase, string cacheDirectory, H
 
     public async Task<string> LocalPathAsync(string path, CancellationToken cancellationToken)
     {
-        if (!QedNanoFiles.Sha256.TryGetValue(path, out var expected))
-            throw new QedException($"protocol qed-nano: {path} is not one of the pinned files ({string.Join(", ", QedNanoFiles.Sha256.Keys)}); use --protocol DIR for other files");
+        if (!_pins.TryGetValue(path, out var expected))
+            throw new QedException($"protocol qed-nano: {path} is not one of the pinned files ({string.Join(", ", _pins.Keys)}); use --protocol DIR for other files");
         var cached = Path.Combine(CacheRoot, path);
         if (File.Exists(cached) && Sha256Of(await File.ReadAllBytesAsync(cached, cancellationToken).ConfigureAwait(false)) == expected)
             return cached;

@@ -25,7 +25,7 @@ public static class ProtocolSetup
             if (!string.IsNullOrWhiteSpace(scaffoldRef))
                 throw new QedException($"--model {modelRef} is an agent config, which names its own scaffold ({agent.Scaffold.Settings.Path}); leave out --scaffold");
             modelRef = agent.ModelReference;
-            scaffold = await registry.ResolveAsync(registry.Check(agent.Scaffold, factory.Warn), mode, prompts, factory, ct).ConfigureAwait(false);
+            scaffold = await registry.ResolveConfigAsync(registry.Check(agent.Scaffold, factory.Warn), mode, prompts, factory, ct).ConfigureAwait(false);
         }
         else
         {

@@ -263,11 +263,11 @@ public sealed class ScaffoldRegistry
             return new ResolvedScaffold(null, single, new Dictionary<string, ModelClient>(), SolverBudget.None,
                 PromptsHashOf([single.Prompt]));
         }
-        return await ResolveAsync(Load(reference, factory.Locations, factory.Warn), mode, prompts, factory, cancellationToken).ConfigureAwait(false);
+        return await ResolveConfigAsync(Load(reference, factory.Locations, factory.Warn), mode, prompts, factory, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Resolves a scaffold config already read and checked (see <see cref="Check"/>).</summary>
-    public async Task<ResolvedScaffold> ResolveAsync(ScaffoldConfig config, GradingMode mode, PromptLibrary prompts, ChatClientFactory factory,
+    public async Task<ResolvedScaffold> ResolveConfigAsync(ScaffoldConfig config, GradingMode mode, PromptLibrary prompts, ChatClientFactory factory,
         CancellationToken cancellationToken)
     {
         if (config.Type == SingleCallSolver.Kind)
