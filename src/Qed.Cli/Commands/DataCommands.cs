@@ -221,7 +221,7 @@ internal static class DataCommands
     };
 
     private static PromptTemplate TemplateFile(string path) =>
-        File.Exists(path) ? new PromptTemplate(Path.GetFileNameWithoutExtension(path), File.ReadAllText(path))
+        File.Exists(path) ? PromptTemplate.FromFile(path)
             : throw new QedException($"--prompt: {path} does not exist");
 
     private static void PrintSummary(string stage, StageSummary s, ModelClient client, Stopwatch watch) =>

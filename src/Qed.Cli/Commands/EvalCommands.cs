@@ -5,6 +5,7 @@ using Qed.Benchmarks;
 using Qed.Grading;
 using Qed.Llm;
 using Qed.Inference;
+using Qed.Protocols;
 using Qed.Runs;
 using Qed.Scaffolds;
 using Qed.Solvers;
@@ -103,23 +104,25 @@ internal static class EvalCommands
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
         var output = new Option<string?>("--out") { Description = "also export this run's results to FILE.jsonl or FILE.parquet" };
         var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create(); var lenient = LenientUtf8Option();
+        var protocolOption = ProtocolOption.Create();
         var command = new Command("eval", "Solve, grade and score a benchmark (resumable: rerun the same command to continue)")
         {
-            bench, model, judge, combine, scaffold, runs, limit, problems, db, output, maxCost, concurrency, lenient,
+            bench, model, judge, combine, scaffold, runs, limit, problems, db, output, maxCost, concurrency, lenient, protocolOption,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var combineHow = CombineOf(p.GetValue(judge)!, p.GetValue(combine));
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct, protocol);
             var judgeClients = new List<ModelClient>(); // before any request: a missing key fails here
             foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             GradingOutcome? graded = null;
-            var pass = Pass(store, judgeClients, combineHow);
+            var pass = Pass(store, judgeClients, combineHow, protocol);
             if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
             else graded = await GradeAsync(pass, p.GetValue(concurrency), [plan.RunId], ct);
 
@@ -142,16 +145,18 @@ internal static class EvalCommands
         var bench = BenchOption(); var model = ModelOption(); var scaffold = ScaffoldOption();
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
         var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create(); var lenient = LenientUtf8Option();
+        var protocolOption = ProtocolOption.Create();
         var command = new Command("run", "Solve a benchmark without grading (resumable)")
         {
-            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency, lenient,
+            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency, lenient, protocolOption,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct, protocol);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             return 0;
@@ -161,13 +166,15 @@ internal static class EvalCommands
     private static Command GradeCommand()
     {
         var db = DbOption(); var judge = JudgeOption(); var combine = CombineOption(); var concurrency = ConcurrencyOption();
+        var protocolOption = ProtocolOption.Create();
         var selection = SelectionOptions.Create(withJudge: false);
         var command = new Command("grade", "Grade the finished samples of the selected runs (all runs by default) with a judge or a panel; "
-            + "skips what this judge already graded, so rerunning with another judge grades what that judge has not") { db, judge, combine, concurrency };
+            + "skips what this judge already graded, so rerunning with another judge grades what that judge has not") { db, judge, combine, concurrency, protocolOption };
         selection.AddTo(command);
         return command.WithAction((p, ct) => SelectingAsync("grade", async () =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var combineHow = CombineOf(p.GetValue(judge)!, p.GetValue(combine));
             var judgeClients = new List<ModelClient>();
             foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
@@ -175,7 +182,7 @@ internal static class EvalCommands
             var chosen = selection.Read(p);
             var runIds = (await StatsQuery.PairsAsync(store, chosen, ct)).Select(x => x.Run.RunId).Distinct().ToList();
             if (runIds.Count == 0) throw StatsQuery.Ambiguity([], chosen, "");
-            var outcome = await GradeAsync(Pass(store, judgeClients, combineHow), p.GetValue(concurrency), runIds, ct);
+            var outcome = await GradeAsync(Pass(store, judgeClients, combineHow, protocol), p.GetValue(concurrency), runIds, ct);
             if (outcome.AllFailed)
             {
                 Console.Error.WriteLine($"qed grade: every verdict failed ({outcome.Failed} grade_failed): the judge answered without a readable verdict; "
@@ -265,11 +272,12 @@ internal static class EvalCommands
 
     // ---- composition ---------------------------------------------------------------------------------
 
-    private static ChatClientFactory Factory(int concurrency) => new(new ChatClientFactoryOptions
+    private static ChatClientFactory Factory(int concurrency, Protocol? protocol = null) => new(new ChatClientFactoryOptions
     {
         GlobalConcurrency = Math.Max(1, concurrency) * 4,
         RequestLogPath = Environment.GetEnvironmentVariable("QED_REQUEST_LOG"),
         Warn = w => Console.Error.WriteLine("qed: warning: " + w),
+        AdjustConfig = protocol is null ? null : protocol.AdjustModel,
     }, LocalModels());
 
     private static async Task<RunStore> OpenExistingAsync(string db, CancellationToken ct)
@@ -288,10 +296,11 @@ internal static class EvalCommands
 
     private sealed record GradingSetup(GradingPass Pass, IReadOnlyList<ProofGrader> Judges, PanelCombine? Combine, string Names);
 
-    private static GradingSetup Pass(RunStore store, IReadOnlyList<ModelClient> judges, PanelCombine? combine)
+    private static GradingSetup Pass(RunStore store, IReadOnlyList<ModelClient> judges, PanelCombine? combine, Protocol? protocol)
     {
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
-        var graders = judges.Select(j => new ProofGrader(j, prompts, answerChecker: AnswerChecker())).ToList();
+        var options = new GraderOptions { Protocol = protocol ?? Protocol.Ours };
+        var graders = judges.Select(j => new ProofGrader(j, prompts, options, answerChecker: AnswerChecker())).ToList();
         var pass = new GradingPass(store, graders, combine);
         return new GradingSetup(pass, graders, combine, graders.Count == 1 ? graders[0].JudgeName : pass.PanelName);
     }
@@ -304,8 +313,9 @@ internal static class EvalCommands
     }
 
     private static async Task<EvalPlan> PlanAsync(ChatClientFactory factory, string benchRef, ColumnMapping columns, string modelRef,
-        string? scaffoldRef, int runs, int? limit, string? problemIds, bool lenientUtf8, CancellationToken ct)
+        string? scaffoldRef, int runs, int? limit, string? problemIds, bool lenientUtf8, CancellationToken ct, Protocol? protocol = null)
     {
+        protocol ??= Protocol.Ours;
         if (runs < 1) throw new QedException("--runs must be at least 1");
         if (limit is < 1) throw new QedException("--limit must be at least 1");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
@@ -318,11 +328,10 @@ internal static class EvalCommands
         var bench = opened.Benchmark;
         foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
 
-        var model = await factory.OpenAsync(modelRef, ct);
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
-        var scaffold = await new ScaffoldRegistry().ResolveAsync(scaffoldRef, bench.Mode, prompts, factory, ct);
+        var (model, scaffold) = await ProtocolSetup.OpenModelAndScaffoldAsync(factory, protocol, modelRef, scaffoldRef, bench.Mode, prompts, http, ct);
         return new EvalPlan(bench, [], runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
-            factory.GlobalLimit, scaffold.PromptsHash) { Stream = new ProblemStream(opened.Count, opened.Open) };
+            factory.GlobalLimit, scaffold.PromptsHash, protocol.Name) { Stream = new ProblemStream(opened.Count, opened.Open) };
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)

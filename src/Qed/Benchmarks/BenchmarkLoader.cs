@@ -68,7 +68,10 @@ public sealed class BenchmarkLoader
         InputOptions? input = null)
     {
         _input = input ?? InputOptions.Strict;
-        _registry = registry ?? Registry;
+        // QED_GITHUB_RAW moves the GitHub-hosted files (the IMO-Bench CSVs) onto a mirror, as it does the protocol files.
+        var rawBase = Environment.GetEnvironmentVariable(Qed.Protocols.GitHubRaw.Variable);
+        _registry = registry ?? (string.IsNullOrWhiteSpace(rawBase) ? Registry
+            : Registry.Select(s => s with { Url = Qed.Protocols.GitHubRaw.Rebase(s.Url, rawBase) }).ToList());
         _dataDir = dataDir ?? Environment.GetEnvironmentVariable("QED_DATA_DIR");
         _cacheDir = cacheDir ?? Environment.GetEnvironmentVariable("QED_CACHE_DIR")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "qed");

@@ -25,6 +25,8 @@ public sealed record ChatClientFactoryOptions
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(60);
     public Action<string>? Warn { get; init; }
+    /// <summary>Applied to every config this factory reads (a protocol's defaults, e.g. the original harness's delimiter rule and timeout).</summary>
+    public Func<ModelConfig, ModelConfig>? AdjustConfig { get; init; }
 }
 
 /// <summary>
@@ -62,9 +64,14 @@ public sealed class ChatClientFactory : IDisposable
 
     public ConfigLocations Locations => _options.Locations ?? ConfigLocations.Default();
 
+    /// <summary>Where config warnings go (the composition root decides).</summary>
+    public Action<string>? Warn => _options.Warn;
+
     /// <summary>Reads the model config a reference names (not for <c>local:</c> references).</summary>
     public ModelConfig LoadConfig(string reference) =>
-        IsLocal(reference) ? LocalConfig(reference) : ModelConfigLoader.Load(reference, Locations, _options.Warn);
+        IsLocal(reference) ? LocalConfig(reference) : Adjust(ModelConfigLoader.Load(reference, Locations, _options.Warn));
+
+    private ModelConfig Adjust(ModelConfig config) => _options.AdjustConfig is { } adjust ? adjust(config) : config;
 
     public static bool IsLocal(string reference) => reference.StartsWith("local:", StringComparison.Ordinal);
 

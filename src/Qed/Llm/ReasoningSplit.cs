@@ -14,7 +14,10 @@ public static class ReasoningSplit
     private const string OpenTag = "<think>";
 
     /// <param name="cutOffByLength">the endpoint stopped the reply at the token limit (finish_reason "length").</param>
-    public static ReplyParts Split(string? content, string? reasoningField, IReadOnlyList<string> delimiters, bool cutOffByLength)
+    /// <param name="noDelimiterIsThinking">the original harness's rule (<c>--protocol qed-nano</c>): with delimiters configured,
+    /// no reasoning field and none of them in the reply, the whole reply is thinking and the answer is empty.</param>
+    public static ReplyParts Split(string? content, string? reasoningField, IReadOnlyList<string> delimiters, bool cutOffByLength,
+        bool noDelimiterIsThinking = false)
     {
         content ??= "";
         var (answer, reasoningInContent, foundDelimiter) = SplitAtLastDelimiter(content, delimiters);
@@ -28,6 +31,8 @@ public static class ReasoningSplit
         }
         if (delimiters.Count == 0) return new ReplyParts(content.Trim(), null, true);
         if (foundDelimiter) return new ReplyParts(answer, reasoningInContent, true);
+
+        if (noDelimiterIsThinking) return new ReplyParts("", StripOpenTag(content), !cutOffByLength);
 
         // No closing delimiter: either the reply was cut inside its thinking, or the model did not think at all.
         var opened = content.TrimStart().StartsWith(OpenTag, StringComparison.Ordinal);
