@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Qed.Benchmarks;
+using Qed.Cli.CommandLine;
 using Qed.Grading;
 using Qed.Llm;
 using Qed.Inference;
@@ -72,8 +73,9 @@ internal static class EvalCommands
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct); // before any request: a missing key fails here
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
+            var gradeFailed = 0;
             if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
-            else await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
+            else gradeFailed = (await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct)).Failed;
             var stats = await EvalStats.ComputeAsync(store, ct);
             PrintTable(stats);
             if (p.GetValue(output) is { } path)
@@ -81,7 +83,7 @@ internal static class EvalCommands
                 var n = await Export.WriteAsync(store, path, ct);
                 Console.Error.WriteLine($"qed: exported {n} rows to {path}");
             }
-            return 0;
+            return ExitCodes.Finished(outcome.Failed + gradeFailed + (outcome.StoppedByCostLimit ? 1 : 0));
         });
     }
 
@@ -102,7 +104,7 @@ internal static class EvalCommands
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            return 0;
+            return ExitCodes.Finished(outcome.Failed + (outcome.StoppedByCostLimit ? 1 : 0));
         });
     }
 
@@ -115,8 +117,8 @@ internal static class EvalCommands
             using var factory = Factory(p.GetValue(concurrency));
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct);
             await using var store = await OpenExistingAsync(p.GetValue(db)!, ct);
-            await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
-            return 0;
+            var graded = await GradeAsync(store, judgeClient, p.GetValue(concurrency), ct);
+            return ExitCodes.Finished(graded.Failed);
         });
     }
 
@@ -225,11 +227,12 @@ internal static class EvalCommands
         return outcome;
     }
 
-    private static async Task GradeAsync(RunStore store, ModelClient judge, int concurrency, CancellationToken ct)
+    private static async Task<GradingOutcome> GradeAsync(RunStore store, ModelClient judge, int concurrency, CancellationToken ct)
     {
         var grader = new ProofGrader(judge, new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR")), answerChecker: AnswerChecker());
         var outcome = await new GradingPass(store, grader).RunAsync(concurrency, null, ct);
         Console.Error.WriteLine($"qed: graded {outcome.Graded} with {judge.Config.Name} ({outcome.AlreadyGraded} already graded, {outcome.Failed} grade_failed, {outcome.NotGradable} not finished)");
+        return outcome;
     }
 
     /// <summary>The rule-based first stage of answer grading (Qed.Answers); the LLM judge sees only what it leaves undecided.</summary>
