@@ -17,7 +17,7 @@ internal static class ExitCodes
     public const int UsageError = 2;
 
     /// <summary>The command ran to its end but some samples or grades failed (recorded in the store or output; rerun to
-    /// retry them), or it stopped at <c>--max-cost</c>: the results are incomplete.</summary>
+    /// retry them): the results are incomplete. A stop at <c>--max-cost</c> is a planned pause, not a failure (0).</summary>
     public const int Incomplete = 3;
 
     /// <summary>Ctrl-C: the state written so far is kept; rerun the same command to resume.</summary>
@@ -38,7 +38,7 @@ internal static class ExitCodes
           0    success
           1    runtime failure (endpoint, key, store, input file, disk)
           2    usage error (unknown command or option, bad value, unwritable output path); nothing was started
-          3    finished, but some samples or grades failed or --max-cost stopped it: results incomplete (rerun to resume)
+          3    finished, but some samples or grades failed: results incomplete (rerun to retry them)
           130  cancelled (Ctrl-C); rerun the same command to resume
           check-answer: 0 equivalent, 1 different, 2 undecided, 64 bad input
         """;

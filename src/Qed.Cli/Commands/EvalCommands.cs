@@ -83,7 +83,7 @@ internal static class EvalCommands
                 var n = await Export.WriteAsync(store, path, ct);
                 Console.Error.WriteLine($"qed: exported {n} rows to {path}");
             }
-            return ExitCodes.Finished(outcome.Failed + gradeFailed + (outcome.StoppedByCostLimit ? 1 : 0));
+            return ExitCodes.Finished(outcome.Failed + gradeFailed);
         });
     }
 
@@ -104,7 +104,7 @@ internal static class EvalCommands
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            return ExitCodes.Finished(outcome.Failed + (outcome.StoppedByCostLimit ? 1 : 0));
+            return ExitCodes.Finished(outcome.Failed);
         });
     }
 
