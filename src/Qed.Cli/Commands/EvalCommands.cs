@@ -72,6 +72,7 @@ internal static class EvalCommands
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
             var judgeClient = await factory.OpenAsync(p.GetValue(judge)!, ct); // before any request: a missing key fails here
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
+            await WarnOncePerStoreAsync(store, plan.Benchmark, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             var gradeFailed = 0;
             if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
@@ -103,6 +104,7 @@ internal static class EvalCommands
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
+            await WarnOncePerStoreAsync(store, plan.Benchmark, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             return ExitCodes.Finished(outcome.Failed);
         });
@@ -170,7 +172,6 @@ internal static class EvalCommands
         if (limit is < 1) throw new QedException("--limit must be at least 1");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         var bench = await new BenchmarkLoader(http: http).LoadAsync(benchRef, columns, ct);
-        foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
         IEnumerable<Problem> selected = bench.Problems;
         if (!string.IsNullOrWhiteSpace(problemIds))
         {
@@ -187,6 +188,15 @@ internal static class EvalCommands
         var scaffold = await new ScaffoldRegistry().ResolveAsync(scaffoldRef, bench.Mode, prompts, factory, ct);
         return new EvalPlan(bench, list, runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
             factory.GlobalLimit, scaffold.PromptsHash);
+    }
+
+    /// <summary>What loading the benchmark repaired (AnswerBench's trimmed answers, its merged row, an unpinned hash) is
+    /// said the first time a store sees the benchmark, not on every rerun of the same command.</summary>
+    private static async Task WarnOncePerStoreAsync(RunStore store, Benchmark bench, CancellationToken ct)
+    {
+        if (bench.Warnings.Count == 0) return;
+        if ((await store.ListRunsAsync(ct)).Any(r => r.Benchmark == bench.Name)) return;
+        foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)
