@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Qed.Benchmarks;
+using Qed.Cli.CommandLine;
 using Qed.Grading;
 using Qed.Llm;
 using Qed.Inference;
@@ -65,15 +66,16 @@ internal static class EvalCommands
 
     /// <summary><c>--run ID --model NAME --scaffold NAME|none --bench NAME --judge NAME --protocol NAME</c>: which (run, judge) pairs.</summary>
     private sealed record SelectionOptions(Option<string?> Run, Option<string?> Model, Option<string?> Scaffold, Option<string?> Bench,
-        Option<string?>? Judge, Option<string?> Protocol)
+        Option<string?>? Judge, Option<string?>? Protocol)
     {
-        public static SelectionOptions Create(bool withJudge) => new(
+        /// <param name="withProtocol">false where <c>--protocol</c> already says how to work (grade: the protocol to grade with).</param>
+        public static SelectionOptions Create(bool withJudge, bool withProtocol = true) => new(
             new("--run") { Description = "only this run (its id; a unique prefix is enough)" },
             new("--model") { Description = "only runs of this model config name" },
             new("--scaffold") { Description = "only runs with this scaffold (none: without one)" },
             new("--bench") { Description = "only runs of this benchmark" },
             withJudge ? new("--judge") { Description = "only grades of this judge (config name, panel name or id prefix)" } : null,
-            new("--protocol") { Description = "only runs of this protocol (qed, qed-nano, …)" });
+            withProtocol ? new("--protocol") { Description = "only runs of this protocol (qed, qed-nano, …)" } : null);
 
         public void AddTo(Command c)
         {
@@ -81,7 +83,7 @@ internal static class EvalCommands
         }
 
         public RunSelection Read(ParseResult p) => new(p.GetValue(Run), p.GetValue(Model), p.GetValue(Scaffold), p.GetValue(Bench),
-            Judge is null ? null : p.GetValue(Judge), p.GetValue(Protocol));
+            Judge is null ? null : p.GetValue(Judge), Protocol is null ? null : p.GetValue(Protocol));
     }
 
     /// <summary>A selection that is ambiguous or matches nothing is a usage error: exit 2 with the candidates named.</summary>
@@ -95,8 +97,6 @@ internal static class EvalCommands
         }
     }
 
-    /// <summary>Exit code 3: the command finished but results are incomplete (failed samples or failed grades).</summary>
-    private const int IncompleteExitCode = 3;
 
     private static Command EvalCommand()
     {
@@ -120,6 +120,7 @@ internal static class EvalCommands
             var judgeClients = new List<ModelClient>(); // before any request: a missing key fails here
             foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
+            await WarnOncePerStoreAsync(store, plan.Benchmark, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             GradingOutcome? graded = null;
             var pass = Pass(store, judgeClients, combineHow, protocol);
@@ -136,7 +137,7 @@ internal static class EvalCommands
                 foreach (var (file, n) in await Export.WriteAsync(store, stats, path, false, ct))
                     Console.Error.WriteLine($"qed: exported {n} rows to {file}");
             }
-            return outcome.Failed > 0 || graded is { Failed: > 0 } ? IncompleteExitCode : 0;
+            return ExitCodes.Finished(outcome.Failed + (graded?.Failed ?? 0));
         });
     }
 
@@ -158,8 +159,9 @@ internal static class EvalCommands
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
                 p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct, protocol);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
+            await WarnOncePerStoreAsync(store, plan.Benchmark, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            return 0;
+            return ExitCodes.Finished(outcome.Failed);
         });
     }
 
@@ -167,7 +169,7 @@ internal static class EvalCommands
     {
         var db = DbOption(); var judge = JudgeOption(); var combine = CombineOption(); var concurrency = ConcurrencyOption();
         var protocolOption = ProtocolOption.Create();
-        var selection = SelectionOptions.Create(withJudge: false);
+        var selection = SelectionOptions.Create(withJudge: false, withProtocol: false);
         var command = new Command("grade", "Grade the finished samples of the selected runs (all runs by default) with a judge or a panel; "
             + "skips what this judge already graded, so rerunning with another judge grades what that judge has not") { db, judge, combine, concurrency, protocolOption };
         selection.AddTo(command);
@@ -187,9 +189,9 @@ internal static class EvalCommands
             {
                 Console.Error.WriteLine($"qed grade: every verdict failed ({outcome.Failed} grade_failed): the judge answered without a readable verdict; "
                     + "check its config and prompt, or grade with another --judge");
-                return IncompleteExitCode;
+                return ExitCodes.Incomplete;
             }
-            return outcome.Failed > 0 ? IncompleteExitCode : 0;
+            return ExitCodes.Finished(outcome.Failed);
         }));
     }
 
@@ -326,12 +328,20 @@ internal static class EvalCommands
             : problemIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var opened = await new BenchmarkLoader(http: http, input: input).OpenAsync(benchRef, columns, limit, ids, ct);
         var bench = opened.Benchmark;
-        foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
 
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
         var (model, scaffold) = await ProtocolSetup.OpenModelAndScaffoldAsync(factory, protocol, modelRef, scaffoldRef, bench.Mode, prompts, http, ct);
         return new EvalPlan(bench, [], runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
             factory.GlobalLimit, scaffold.PromptsHash, protocol.Name) { Stream = new ProblemStream(opened.Count, opened.Open) };
+    }
+
+    /// <summary>What loading the benchmark repaired (AnswerBench's trimmed answers, its merged row, an unpinned hash) is
+    /// said the first time a store sees the benchmark, not on every rerun of the same command.</summary>
+    private static async Task WarnOncePerStoreAsync(RunStore store, Benchmark bench, CancellationToken ct)
+    {
+        if (bench.Warnings.Count == 0) return;
+        if ((await store.ListRunsAsync(ct)).Any(r => r.Benchmark == bench.Name)) return;
+        foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)

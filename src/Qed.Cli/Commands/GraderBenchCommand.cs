@@ -42,7 +42,7 @@ internal static class GraderBenchCommand
             var report = await new GraderBench(store, panel).RunAsync(set, p.GetValue(runs), p.GetValue(concurrency), null, ct);
             if (p.GetValue(json)) Console.WriteLine(report.ToJson().ToJsonString());
             else Print(report);
-            return 0;
+            return CommandLine.ExitCodes.Finished(report.GradeFailed);
         });
     }
 

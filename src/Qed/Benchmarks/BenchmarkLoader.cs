@@ -240,7 +240,9 @@ public sealed class BenchmarkLoader
                 why = e.Message;
             }
         }
-        var local = localTried is null ? "QED_DATA_DIR is not set" : $"no local copy at {localTried}";
+        var local = localTried is null
+            ? $"QED_DATA_DIR is not set (point it at a folder holding {source.RelativePath}; see README, \"Benchmark data\")"
+            : $"no local copy at {localTried} (QED_DATA_DIR must hold {source.RelativePath})";
         throw new QedException($"benchmark '{source.Id}': {local}, and downloading {source.Url} failed ({why})");
     }
 

@@ -108,9 +108,9 @@ public partial class ProtocolCliTests : IAsyncLifetime
         await using (var store = await RunStore.OpenAsync(_dir.File("both.db"), default))
             (await store.ListRunsAsync()).Should().HaveCount(2);
         var grades = AllGrades("both.db");
-        // Each protocol's judge graded with its own prompt and verdict rule, under its own judge id: the original-format
-        // judge its run's 2 samples, ours (run second) all 4 in the store.
-        grades.GroupBy(g => g.JudgeId).Select(g => g.Count()).Should().BeEquivalentTo([2, 4]);
+        // Each protocol's judge graded with its own prompt and verdict rule, under its own judge id, and each eval graded
+        // only the run it made: 2 samples each.
+        grades.GroupBy(g => g.JudgeId).Select(g => g.Count()).Should().BeEquivalentTo([2, 2]);
         grades.Where(g => g.Reply.Contains("out of 7")).Select(g => g.Points).Should().OnlyContain(p => p == 7 || p == 1);
         grades.Where(g => !g.Reply.Contains("out of 7")).Select(g => g.Points).Should().BeEquivalentTo(new double?[] { 6, 0 });
         grades.Should().OnlyContain(g => g.Status == "graded");
