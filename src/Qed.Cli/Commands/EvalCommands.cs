@@ -126,6 +126,9 @@ internal static class EvalCommands
             var pass = Pass(store, judgeClients, combineHow, protocol);
             if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
             else graded = await GradeAsync(pass, p.GetValue(concurrency), [plan.RunId], ct);
+            if (graded is { AllFailed: true })
+                Console.Error.WriteLine($"qed eval: every verdict failed ({graded.Failed} grade_failed): the judge answered without a readable verdict; "
+                    + "check its config and prompt, or grade again with `qed grade --judge OTHER`");
 
             // Only the run this command made, with only its judges (members and panel): nothing else in the store.
             var judgeIds = JudgeIds(pass.Judges, plan.Benchmark.Mode, combineHow);

@@ -186,7 +186,7 @@ public sealed class RunStoreResults : IRunResults
         if (runs.Count == 0) return null;
         var run = runs[0];
         // Only this problem's few samples are read, so their own wide rows are cheap here.
-        var rows = await ReadAsync(db, """
+        var rows = await ReadAsync(db, $$"""
             WITH spend AS (
               SELECT u.sample_id, SUM(u.input_tokens) AS i, SUM(u.output_tokens) AS o, SUM(u.cost_usd) AS c FROM usage u
               WHERE u.kind = 'solve' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run AND problem_id = $pid)
@@ -196,7 +196,7 @@ public sealed class RunStoreResults : IRunResults
               COALESCE(sp.i, s.input_tokens), COALESCE(sp.o, s.output_tokens), COALESCE(sp.c, s.cost_usd),
               l.status, l.points, l.max_points, l.judge_reply, l.descr, l.judge_name, l.error, s.problem
             FROM samples s
-            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id{JudgeFilter} ORDER BY h.graded_at DESC LIMIT 1)
+            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id{{JudgeFilter}} ORDER BY h.graded_at DESC LIMIT 1)
             LEFT JOIN spend sp ON sp.sample_id = s.sample_id
             WHERE s.run_id = $run AND s.problem_id = $pid ORDER BY s.run_index
             """, r => (Sample: new SampleView(

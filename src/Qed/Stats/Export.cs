@@ -67,7 +67,9 @@ public static class Export
             : new JsonArray(new JsonObject { ["points"] = score, ["desc"] = g!.Desc ?? g.JudgeReply });
         row["schema_0"] = Schema(p, mode);
         // Always an object (zeros when ungraded): the original's stats script reads grade_cost["input_tokens"] on every row.
-        row["grade_cost"] = Cost(g?.Usage.CostUsd ?? 0, g?.Usage.InputTokens ?? 0, g?.Usage.OutputTokens ?? 0, g?.Seconds ?? 0);
+        // A grade of an answer that has changed since is not this row's grade, so its cost is not either.
+        var current = g is not null && (g.AnswerHash is null || g.AnswerHash == AnswerHashing.Of(s.Answer)) ? g : null;
+        row["grade_cost"] = Cost(current?.Usage.CostUsd ?? 0, current?.Usage.InputTokens ?? 0, current?.Usage.OutputTokens ?? 0, current?.Seconds ?? 0);
         row["score"] = score;
         return row;
     }

@@ -77,8 +77,12 @@ public sealed record OriginalStats(
         stats.Scored.GroupBy(x => x.Sample.RunIndex).OrderBy(g => g.Key)
             .Select(g => (IReadOnlyList<OriginalRow>)g.OrderBy(x => x.Sample.ProblemId, StringComparer.Ordinal)
                 .Select(x => new OriginalRow(x.Sample.ProblemId, OriginalUnits.Score(x.Points, x.MaxPoints, mode),
-                    x.Sample.Usage.OutputTokens, x.Grade?.Usage.InputTokens ?? 0, x.Sample.Answer)).ToList())
+                    x.Sample.Usage.OutputTokens, CurrentGrade(x)?.Usage.InputTokens ?? 0, x.Sample.Answer)).ToList())
             .ToList();
+
+    /// <summary>The sample's grade by this judge when it judged the answer the sample holds now (graded or failed).</summary>
+    private static Qed.Runs.GradeRecord? CurrentGrade(ScoredSample x) =>
+        x.Grade is { } g && (g.AnswerHash is null || g.AnswerHash == Qed.Runs.AnswerHashing.Of(x.Sample.Answer)) ? g : null;
 
     private static double? SumOrNull(IReadOnlyList<OriginalRow> rows) =>
         rows.Any(r => r.OutputTokens is not null) ? rows.Sum(r => r.OutputTokens ?? 0) : null;

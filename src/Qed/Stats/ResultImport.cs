@@ -167,6 +167,13 @@ public static partial class ResultImport
                     AnswerHashing.Of(answer), gc.Time), ct));
                 graded++;
             }
+            else if (status.IsFinished() && Cost(d["grade_cost"]) is { } failedCost && failedCost.Input + failedCost.Output > 0)
+            {
+                // Graded but no score: the judge's verdict could not be read. Kept as grade_failed with what it cost.
+                writes.Add(store.SaveGradeAsync(new GradeRecord(sampleId, ImportedJudgeId(judge), judge, GradeStatus.Failed, null, 7, null, null,
+                    "imported", null, new UsageTotals(failedCost.Input, failedCost.Output, failedCost.Cost, 1), "no score in the imported file",
+                    DateTimeOffset.UtcNow, AnswerHashing.Of(answer), failedCost.Time), ct));
+            }
         }
         await Task.WhenAll(writes);
         return (rows.Select(r => r.Index + "\n" + r.ProblemId).Distinct().Count(), graded, runId);

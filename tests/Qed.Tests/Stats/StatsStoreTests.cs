@@ -206,6 +206,7 @@ public class StatsStoreTests : IDisposable
         s.Run.Protocol.Should().Be("qed-nano");
         s.Judge!.Name.Should().Be("gemini-3-pro");
         s.Truncated.Should().Be(1);
+        s.GradeFailed.Should().Be(1, "a row the judge graded without a score is grade_failed, with its cost kept");
         s.PerRunScores[0].Should().BeApproximately(100.0 * 8 / 14, 1e-9);
         s.PerRunScores[1].Should().BeApproximately(100.0 * 6 / 14, 1e-9);
         s.Complete.Should().BeFalse();
