@@ -126,6 +126,30 @@ public partial class ProtocolCliTests : IAsyncLifetime
         _server.Requests.Single().LastUserMessage.Should().StartWith("FIXTURE-RUN-PROOF");
     }
 
+    [Fact]
+    public async Task Qed_github_raw_also_moves_the_benchmark_csvs()
+    {
+        _raw.Put("/google-deepmind/superhuman/main/imobench/proofbench_v2.csv", "Problem ID,Problem\nX,not the pinned file\n");
+        var env = Env(_raw.BaseUrl);
+        env["QED_DATA_DIR"] = null;
+        var r = await Qed(env, "run", "--bench", "imo-proofbench", "--model", ModelYaml("solver"), "--limit", "1", "--db", "b.db");
+        r.ExitCode.Should().NotBe(0);
+        r.StdErr.Should().Contain(_raw.BaseUrl + "/google-deepmind/superhuman/main/imobench/proofbench_v2.csv").And.Contain("sha256");
+        _raw.Requested.Should().Contain("GET /google-deepmind/superhuman/main/imobench/proofbench_v2.csv");
+    }
+
+    [SharedDataFact("data/imobench/proofbench_v2.csv")]
+    public async Task The_pinned_benchmark_comes_from_the_raw_host_named_by_qed_github_raw()
+    {
+        _raw.Files["/google-deepmind/superhuman/main/imobench/proofbench_v2.csv"] = File.ReadAllBytes(SharedData.PathOf("data/imobench/proofbench_v2.csv"));
+        var env = Env(_raw.BaseUrl);
+        env["QED_DATA_DIR"] = null;
+        _server.Responder = _ => ScriptedReply.Text("Thinking.</think>\nProof. QED");
+        var r = await Qed(env, "run", "--bench", "imo-proofbench", "--model", ModelYaml("solver"), "--limit", "1", "--db", "b.db");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        File.Exists(_dir.File("cache/benchmarks/imobench/proofbench_v2.csv")).Should().BeTrue();
+    }
+
     /// <summary>
     /// The whole qed-nano path against the original files themselves, when a copy of the original's eval/configs is at
     /// $QED_NANO_EVAL_CONFIGS (they are not shipped here); served by the loopback raw host so nothing leaves the machine.
