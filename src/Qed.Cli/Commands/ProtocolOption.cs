@@ -17,6 +17,8 @@ internal static class ProtocolOption
     {
         if (string.IsNullOrWhiteSpace(spec) || spec == Protocol.OursName) return Protocol.Ours;
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        return await ProtocolResolver.ResolveAsync(spec, ProtocolEnvironment.FromEnvironment(http), ct);
+        var protocol = await ProtocolResolver.ResolveAsync(spec, ProtocolEnvironment.FromEnvironment(http), ct);
+        Console.Error.WriteLine($"qed: protocol {protocol.Name}: the original harness's prompts and rules from {protocol.Files?.Describe}");
+        return protocol;
     }
 }

@@ -41,8 +41,8 @@ public sealed record ModelConfig
     public bool UseOpenAiResponsesApi { get; init; }
     /// <summary>Streams the reply (server-sent events) instead of waiting for one JSON body.</summary>
     public bool Stream { get; init; }
-    /// <summary>The original harness's reading (<c>--protocol qed-nano</c>): a reply with none of the delimiters is all thinking, with an empty answer.</summary>
-    public bool NoDelimiterIsThinking { get; init; }
+    /// <summary>The original harness's reading (<c>--protocol qed-nano</c>): the first configured delimiter that occurs is split at, and a reply with none of them is all thinking, with an empty answer.</summary>
+    public bool OriginalReplySplit { get; init; }
     /// <summary>Merged into the request body as is.</summary>
     public JsonObject? ExtraBody { get; init; }
     /// <summary>The Responses API's <c>reasoning</c> block (e.g. <c>summary: auto</c>); <see cref="ReasoningEffort"/> is merged into it as <c>effort</c>.</summary>
@@ -84,7 +84,7 @@ public sealed record ModelConfig
                 .Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone()))),
         };
         // Added only when set, so the identities of existing runs do not change.
-        if (NoDelimiterIsThinking) o["no_delimiter_is_thinking"] = true;
+        if (OriginalReplySplit) o["original_reply_split"] = true;
         if (Reasoning is null) o.Remove("reasoning");
         return Hashing.Sha256Hex(CanonicalJson.Write(o));
     }

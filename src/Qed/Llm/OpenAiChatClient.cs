@@ -178,7 +178,7 @@ public sealed class OpenAiChatClient : IChatClient
         var cutOff = finish == "length";
         if (string.IsNullOrEmpty(content) && string.IsNullOrEmpty(reasoningField) && !cutOff)
             throw new ChatEndpointException(EndpointFailure.InvalidResponse, url, $"empty reply (finish_reason {finish ?? "none"})");
-        var parts = ReasoningSplit.Split(content, reasoningField, _config.Delimiters, cutOff, _config.NoDelimiterIsThinking);
+        var parts = ReasoningSplit.Split(content, reasoningField, _config.Delimiters, cutOff, _config.OriginalReplySplit);
         var contents = new List<AIContent>();
         if (!string.IsNullOrEmpty(parts.Reasoning)) contents.Add(new TextReasoningContent(parts.Reasoning));
         contents.Add(new TextContent(parts.Answer));

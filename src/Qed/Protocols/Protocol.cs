@@ -43,7 +43,7 @@ public sealed record Protocol(string Name, OriginalPrompts? Original, IProtocolF
     /// </summary>
     public ModelConfig AdjustModel(ModelConfig config) => !OriginalRules ? config : config with
     {
-        NoDelimiterIsThinking = true,
+        OriginalReplySplit = true,
         Timeout = config.TimeoutFromConfig ? config.Timeout : ModelConfigLoader.OriginalDefaultTimeout,
     };
 

@@ -126,6 +126,57 @@ public partial class ProtocolCliTests : IAsyncLifetime
         _server.Requests.Single().LastUserMessage.Should().StartWith("FIXTURE-RUN-PROOF");
     }
 
+    [Fact]
+    public async Task An_original_agent_config_is_a_model_and_an_original_scaffold_config_a_scaffold()
+    {
+        // The original's layout: configs/models/agents/*.yaml naming models/… and agents/… relative to configs/.
+        Directory.CreateDirectory(_dir.File("configs/agents"));
+        File.Copy(Path.Combine(FixtureProtocol, "agents", "reasoning_cache.yaml"), _dir.File("configs/agents/reasoning_cache.yaml"));
+        _dir.Write("configs/models/vllm/solver.yaml", File.ReadAllText(ModelYaml("solver")));
+        var agent = _dir.Write("configs/models/agents/solver-rc.yaml",
+            "type: agent\nmodel_config: models/vllm/solver\nscaffold_config: agents/reasoning_cache\nhuman_readable_id: \"solver + rc\"\n");
+        var r = await Qed(Env("http://127.0.0.1:9"), "run", "--bench", Bench, "--model", agent, "--limit", "1", "--db", "a.db");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        var prompts = _server.Requests.Select(q => q.LastUserMessage!).ToList();
+        prompts.Should().HaveCount(3); // n_iterations: 2 → solve, summarise, solve
+        prompts[0].Should().StartWith("FIXTURE-RC-SOLVE");
+        prompts[1].Should().StartWith("FIXTURE-RC-SUMMARIZE");
+
+        var both = await Qed(Env("http://127.0.0.1:9"), "run", "--bench", Bench, "--model", agent, "--scaffold", "nomos", "--limit", "1", "--db", "a.db");
+        both.ExitCode.Should().NotBe(0);
+        both.StdErr.Should().Contain("agent config").And.Contain("leave out --scaffold");
+
+        var scaffold = await Qed(Env("http://127.0.0.1:9"), "run", "--bench", Bench, "--model", ModelYaml("solver"),
+            "--scaffold", Path.Combine(FixtureProtocol, "agents", "deepseek_math.yaml"), "--limit", "1", "--db", "s.db");
+        scaffold.ExitCode.Should().Be(0, scaffold.StdErr);
+        _server.Requests.Select(q => q.LastUserMessage!).Should().Contain(m => m.StartsWith("FIXTURE-DS-GENERATE"))
+            .And.Contain(m => m.StartsWith("FIXTURE-DS-VERIFY"));
+    }
+
+    [Fact]
+    public async Task Qed_github_raw_also_moves_the_benchmark_csvs()
+    {
+        _raw.Put("/google-deepmind/superhuman/main/imobench/proofbench_v2.csv", "Problem ID,Problem\nX,not the pinned file\n");
+        var env = Env(_raw.BaseUrl);
+        env["QED_DATA_DIR"] = null;
+        var r = await Qed(env, "run", "--bench", "imo-proofbench", "--model", ModelYaml("solver"), "--limit", "1", "--db", "b.db");
+        r.ExitCode.Should().NotBe(0);
+        r.StdErr.Should().Contain(_raw.BaseUrl + "/google-deepmind/superhuman/main/imobench/proofbench_v2.csv").And.Contain("sha256");
+        _raw.Requested.Should().Contain("GET /google-deepmind/superhuman/main/imobench/proofbench_v2.csv");
+    }
+
+    [SharedDataFact("data/imobench/proofbench_v2.csv")]
+    public async Task The_pinned_benchmark_comes_from_the_raw_host_named_by_qed_github_raw()
+    {
+        _raw.Files["/google-deepmind/superhuman/main/imobench/proofbench_v2.csv"] = File.ReadAllBytes(SharedData.PathOf("data/imobench/proofbench_v2.csv"));
+        var env = Env(_raw.BaseUrl);
+        env["QED_DATA_DIR"] = null;
+        _server.Responder = _ => ScriptedReply.Text("Thinking.</think>\nProof. QED");
+        var r = await Qed(env, "run", "--bench", "imo-proofbench", "--model", ModelYaml("solver"), "--limit", "1", "--db", "b.db");
+        r.ExitCode.Should().Be(0, r.StdErr);
+        File.Exists(_dir.File("cache/benchmarks/imobench/proofbench_v2.csv")).Should().BeTrue();
+    }
+
     /// <summary>
     /// The whole qed-nano path against the original files themselves, when a copy of the original's eval/configs is at
     /// $QED_NANO_EVAL_CONFIGS (they are not shipped here); served by the loopback raw host so nothing leaves the machine.

@@ -50,11 +50,11 @@ public class OriginalModelConfigTests
     {
         var c = Protocol.Ours.AdjustModel(ModelConfigLoader.Parse("a.yaml", Original));
         c.Timeout.Should().Be(3600);
-        c.NoDelimiterIsThinking.Should().BeFalse();
+        c.OriginalReplySplit.Should().BeFalse();
         var nano = new Protocol("qed-nano", new OriginalPrompts(T(), T(), T(), T(), T()), null);
         var adjusted = nano.AdjustModel(ModelConfigLoader.Parse("a.yaml", Original));
         adjusted.Timeout.Should().Be(18000);
-        adjusted.NoDelimiterIsThinking.Should().BeTrue();
+        adjusted.OriginalReplySplit.Should().BeTrue();
         adjusted.ContentHash().Should().NotBe(c.ContentHash());
         nano.AdjustModel(ModelConfigLoader.Parse("b.yaml", Original + "\ntimeout: 60\n")).Timeout.Should().Be(60);
 
@@ -108,11 +108,15 @@ public class OriginalModelConfigTests
     public void A_reply_without_the_delimiter_is_all_thinking_under_the_original_rule()
     {
         ReasoningSplit.Split("I think the answer is 4", null, ["</think>"], false).Answer.Should().Be("I think the answer is 4");
-        var original = ReasoningSplit.Split("I think the answer is 4", null, ["</think>"], false, noDelimiterIsThinking: true);
+        var original = ReasoningSplit.Split("I think the answer is 4", null, ["</think>"], false, originalSplit: true);
         original.Answer.Should().BeEmpty();
         original.Reasoning.Should().Be("I think the answer is 4");
-        ReasoningSplit.Split("a</think>b", null, ["</think>"], false, noDelimiterIsThinking: true).Answer.Should().Be("b");
-        ReasoningSplit.Split("no delimiter", "thinking field", ["</think>"], false, noDelimiterIsThinking: true).Answer.Should().Be("no delimiter");
+        ReasoningSplit.Split("a</think>b", null, ["</think>"], false, originalSplit: true).Answer.Should().Be("b");
+        ReasoningSplit.Split("no delimiter", "thinking field", ["</think>"], false, originalSplit: true).Answer.Should().Be("no delimiter");
+        // Several delimiters: the original splits at the first one in config order that occurs; ours at the last of any.
+        string[] two = ["</think>", "final<|message|>"];
+        ReasoningSplit.Split("a</think>b final<|message|>c", null, two, false, originalSplit: true).Answer.Should().Be("b final<|message|>c");
+        ReasoningSplit.Split("a</think>b final<|message|>c", null, two, false).Answer.Should().Be("c");
     }
 }
 

@@ -99,7 +99,7 @@ public class OriginalScaffoldTests : IAsyncLifetime
         using var factory = new ChatClientFactory(new ChatClientFactoryOptions { Locations = Shipped, AdjustConfig = nano.AdjustModel });
         using var http = new HttpClient();
         var (client, resolved) = await ProtocolSetup.OpenModelAndScaffoldAsync(factory, nano, model, null, GradingMode.Proof, new PromptLibrary(), http, default);
-        client.Config.NoDelimiterIsThinking.Should().BeTrue();
+        client.Config.OriginalReplySplit.Should().BeTrue();
         _server.Enqueue(ScriptedReply.Text("never closed its thinking"));
         await using var store = await RunStore.OpenAsync(_dir.File("s.db"), default);
         var outcome = await ProblemAttempt.RunAsync(store, "t", new Problem("p", "Show 2>1."), 0, client, resolved, null, default);
