@@ -41,7 +41,12 @@ public sealed class GradingPass(RunStore store, ProofGrader grader)
                     async c => await store.FindGradeAsync(item.Sample.SampleId, item.JudgeId, c) is { } g
                         && (g.Status == GradeStatus.Graded || g.GradedAt >= started), ct);
                 if (claim is null) { Interlocked.Increment(ref already); progress?.Report((Interlocked.Increment(ref done), todo.Count)); return; }
-                var outcome = await grader.GradeAsync(item.Sample.Problem, item.Sample.Answer ?? "", item.Mode, ct);
+                GradeOutcome outcome;
+                try { outcome = await grader.GradeAsync(item.Sample.Problem, item.Sample.Answer ?? "", item.Mode, ct); }
+                catch (Qed.Llm.ChatEndpointException e) when (e.Failure == Qed.Llm.EndpointFailure.NotFound)
+                {
+                    throw new QedException($"{e.Endpoint} answered HTTP 404 Not Found: check the judge's base_url (OpenAI-compatible servers serve under /v1) and model name ({e.Detail})");
+                }
                 await store.SaveGradeWithUsageAsync(new GradeRecord(item.Sample.SampleId, item.JudgeId, grader.JudgeName, outcome.Status,
                     outcome.Points, outcome.MaxPoints, outcome.Desc, outcome.JudgeReply, outcome.DecidedBy, ProofGrader.DetailsJson(outcome),
                     outcome.Usage, outcome.Error, DateTimeOffset.UtcNow), CancellationToken.None);

@@ -104,6 +104,18 @@ public class FaultCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_judge_base_url_without_v1_stops_grading_naming_the_url()
+    {
+        var root = _server.BaseUrl[..^"/v1".Length];
+        var r = await Qed(null, "eval", "--bench", Bench, "--model", ModelYaml("solver"), "--judge", ModelYaml("judge", baseUrl: root),
+            "--limit", "2", "--db", "j.db");
+        r.ExitCode.Should().Be(1);
+        r.StdErr.Should().Contain(root + "/chat/completions").And.Contain("404");
+        await using var store = await RunStore.OpenAsync(_dir.File("j.db"));
+        (await store.ListGradesAsync()).Should().BeEmpty("no sample is marked grade_failed for a wrong URL");
+    }
+
+    [Fact]
     public async Task A_200_mb_row_is_a_one_line_error_naming_line_field_and_limit()
     {
         var path = _dir.File("huge.csv");
