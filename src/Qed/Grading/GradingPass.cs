@@ -115,7 +115,13 @@ public sealed class GradingPass(RunStore store, IReadOnlyList<ProofGrader> judge
             async c => await store.FindGradeAsync(sample.SampleId, judgeId, c) is { Status: GradeStatus.Graded } g && g.AnswerHash == answerHash, ct);
         if (claim is null && await store.FindGradeAsync(sample.SampleId, judgeId, ct) is { } theirs) return (theirs, false);
         var clock = Stopwatch.StartNew();
-        var outcome = await judge.GradeAsync(sample.Problem, sample.Answer ?? "", mode, ct);
+        GradeOutcome outcome;
+        try { outcome = await judge.GradeAsync(sample.Problem, sample.Answer ?? "", mode, ct); }
+        catch (Qed.Llm.ChatEndpointException e) when (e.Failure == Qed.Llm.EndpointFailure.NotFound)
+        {
+            // A 404 is configuration, not a verdict: stop at once instead of recording every sample as grade_failed.
+            throw new QedException($"{e.Endpoint} answered HTTP 404 Not Found: check the judge's base_url (OpenAI-compatible servers serve under /v1) and model name ({e.Detail})");
+        }
         var grade = new GradeRecord(sample.SampleId, judge.JudgeId(mode), judge.JudgeName, outcome.Status,
             outcome.Points, outcome.MaxPoints, outcome.Desc, outcome.JudgeReply, outcome.DecidedBy, ProofGrader.DetailsJson(outcome),
             outcome.Usage, outcome.Error, DateTimeOffset.UtcNow, answerHash, clock.Elapsed.TotalSeconds);

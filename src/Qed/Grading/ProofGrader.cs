@@ -194,7 +194,7 @@ public sealed class ProofGrader
             {
                 response = await _judge.Chat.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], null, ct);
             }
-            catch (ChatEndpointException e)
+            catch (ChatEndpointException e) when (e.Failure != EndpointFailure.NotFound) // a 404 is the configuration's fault, not this answer's
             {
                 return new GradeOutcome(GradeStatus.Failed, null, MaxPoints, null, lastReply, "judge", usage, e.Message);
             }

@@ -104,17 +104,29 @@ public sealed class WorkClaims : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static string ThisProcess()
-    {
-        using var self = Process.GetCurrentProcess();
-        return string.Join('/', Environment.MachineName, Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-            StartTicks(self).ToString(CultureInfo.InvariantCulture), Guid.NewGuid().ToString("N")[..8]);
-    }
+    private static string ThisProcess() => string.Join('/', Environment.MachineName, Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+        StartStamp(Environment.ProcessId).ToString(CultureInfo.InvariantCulture), Guid.NewGuid().ToString("N")[..8]);
 
-    private static long StartTicks(Process p)
+    /// <summary>
+    /// When a process started, as a number every process computes identically: on Linux the start time in clock ticks
+    /// since boot from /proc (Process.StartTime is derived from the current uptime and jitters between readers);
+    /// elsewhere whole seconds of Process.StartTime. 0 when unknown.
+    /// </summary>
+    private static long StartStamp(int pid)
     {
-        try { return p.StartTime.ToUniversalTime().Ticks; }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { return 0; }
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[19], CultureInfo.InvariantCulture); // field 22 of proc(5), counted after "pid (comm)"
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException) { }
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return p.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { return 0; }
     }
 
     /// <summary>True only when the holder was a process on this machine that is no longer running; anything we
@@ -130,11 +142,11 @@ public sealed class WorkClaims : IAsyncDisposable
         {
             using var p = Process.GetProcessById(pid);
             if (p.HasExited) return true;
-            var started = StartTicks(p);
-            return ticks != 0 && started != 0 && started != ticks; // the pid was reused by another process
         }
         catch (ArgumentException) { return true; } // no such process
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { return false; }
+        var started = StartStamp(pid);
+        return ticks != 0 && started != 0 && started != ticks; // the pid now belongs to another process
     }
 }
 
