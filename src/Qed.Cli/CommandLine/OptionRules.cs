@@ -32,11 +32,11 @@ internal static class OptionRules
 
     public static void Apply(Command command)
     {
-        foreach (var option in command.Options) Attach(command, option);
+        foreach (var option in command.Options) Attach(option);
         foreach (var sub in command.Subcommands) Apply(sub);
     }
 
-    private static void Attach(Command command, Option option)
+    private static void Attach(Option option)
     {
         var name = option.Name;
         switch (option)
