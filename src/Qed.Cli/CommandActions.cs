@@ -4,8 +4,9 @@ using Qed.Cli.CommandLine;
 
 namespace Qed.Cli;
 
-/// <summary>One way every command runs: user errors become a one-line reason on stderr and exit code 1 (see
-/// <see cref="ExitCodes"/>), a file-system error too (never a stack trace), cancellation (Ctrl-C) exits 130 after the
+/// <summary>One way every command runs: an output path it cannot write is refused first (one line, exit 2, see
+/// <see cref="OptionRules.OutputProblem"/>); user errors become a one-line reason on stderr and exit code 1 (see
+/// <see cref="ExitCodes"/>), a file-system error too (never a stack trace); cancellation (Ctrl-C) exits 130 after the
 /// command has left its state resumable.</summary>
 internal static class CommandActions
 {
@@ -16,6 +17,11 @@ internal static class CommandActions
     {
         command.SetAction(async (parse, ct) =>
         {
+            if (OptionRules.OutputProblem(parse) is { } unwritable)
+            {
+                Console.Error.WriteLine($"qed {command.Name}: {unwritable}");
+                return ExitCodes.UsageErrorOf(command.Name);
+            }
             try
             {
                 return await action(parse, ct);

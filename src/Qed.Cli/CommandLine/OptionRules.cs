@@ -6,10 +6,11 @@ using Qed.IO;
 namespace Qed.Cli.CommandLine;
 
 /// <summary>
-/// Checks that hold for an option wherever it appears, attached once to the whole command tree by name, so a command
-/// file only declares its options: value ranges (<c>--concurrency 0</c>, <c>--max-cost -1</c>, a NaN) and the output-path
-/// rule (<see cref="OutputPath"/>) for every option that names a file or folder a command writes. A failed check is a
-/// parse error: the command never starts and exits <see cref="ExitCodes.UsageError"/>.
+/// Checks that hold for an option wherever it appears, by name, so a command file only declares its options: value
+/// ranges (<c>--concurrency 0</c>, <c>--max-cost -1</c>, a NaN), attached to the whole tree as parse errors, and the
+/// output-path rule (<see cref="OutputPath"/>) for every option that names a file or folder a command writes, checked by
+/// <see cref="CommandActions"/> before the action runs. Either way the command never starts and exits
+/// <see cref="ExitCodes.UsageError"/>.
 /// </summary>
 internal static class OptionRules
 {
@@ -31,11 +32,11 @@ internal static class OptionRules
 
     public static void Apply(Command command)
     {
-        foreach (var option in command.Options) Attach(command, option);
+        foreach (var option in command.Options) Attach(option);
         foreach (var sub in command.Subcommands) Apply(sub);
     }
 
-    private static void Attach(Command command, Option option)
+    private static void Attach(Option option)
     {
         var name = option.Name;
         switch (option)
@@ -52,14 +53,22 @@ internal static class OptionRules
             case Option<double?> o:
                 o.Validators.Add(r => Real(r, name, Value<double>(r)));
                 break;
-            case Option<string> or Option<string?> when OutputKindOf(command.Name, name) is { } kind:
-                option.Validators.Add(r =>
-                {
-                    if (r.Implicit || r.Tokens.Count == 0) return; // a default (qed.db) is checked where it is opened
-                    if (OutputPath.Problem(r.Tokens[^1].Value, kind) is { } problem) r.AddError($"{name}: {problem}");
-                });
-                break;
         }
+    }
+
+    /// <summary>The first output option of the parsed command that names a path it cannot write (see
+    /// <see cref="OutputPath"/>), as "--out: why", or null. Checked before the command's action runs, so a refusal is one
+    /// line and nothing has started; a default (qed.db) is checked where it is opened.</summary>
+    public static string? OutputProblem(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command.Name;
+        foreach (var r in parse.CommandResult.Children.OfType<OptionResult>())
+        {
+            if (r.Implicit || r.Tokens.Count == 0 || OutputKindOf(command, r.Option.Name) is not { } kind) continue;
+            if (r.Option is not (Option<string> or Option<string?>)) continue;
+            if (OutputPath.Problem(r.Tokens[^1].Value, kind) is { } problem) return $"{r.Option.Name}: {problem}";
+        }
+        return null;
     }
 
     private static OutputKind? OutputKindOf(string command, string option) => option switch
