@@ -73,6 +73,13 @@ internal static class MathLexer
                         tokens.Add(new Token(TokenKind.Text, trimmed));
                         continue;
                     }
+                    // ⟨1, 2⟩ is a tuple written with angle brackets.
+                    if (name is "langle" or "rangle")
+                    {
+                        tokens.Add(new Token(TokenKind.Op, name == "langle" ? "(" : ")"));
+                        depth = name == "langle" ? depth + 1 : Math.Max(0, depth - 1);
+                        continue;
+                    }
                     tokens.Add(new Token(TokenKind.Command, name));
                     continue;
                 }
