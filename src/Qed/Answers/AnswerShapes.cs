@@ -33,9 +33,9 @@ internal static class AnswerShapes
         CallExpr { Function: var f } c when f.StartsWith("apply:", StringComparison.Ordinal) =>
             c.Args.All(a => a is SymbolExpr or NumberExpr or ConstantExpr),
         CallExpr { Function: "abs" } c => IsNameLike(c.Args[0]),
-        ProductExpr p => p.Factors.All(f => f is SymbolExpr or IndexedExpr || f is ProductExpr or PowerExpr && IsNameLike(f)),
-        // \frac{AB}{CD}, 1/AB
-        PowerExpr { Exponent: NumberExpr { Value: var k } } pw when k == Rational.MinusOne => IsNameLike(pw.Base),
+        // AB, \frac{AB}{CD}: names over names. A bare 1/x is not a name ("\frac{1}{x} = 2" is a condition on x).
+        ProductExpr p => p.Factors.All(f => f is SymbolExpr or IndexedExpr || f is ProductExpr && IsNameLike(f)
+                                            || f is PowerExpr { Exponent: NumberExpr { Value: var k } } pw && k == Rational.MinusOne && IsNameLike(pw.Base)),
         TextExpr t => t.Text.Length is > 0 and <= 40 && t.Text.All(c => char.IsLetter(c) || c == ' '),
         RatioExpr r => r.Parts.All(IsNameLike),
         TupleExpr t => t.Items.All(IsNameLike),
