@@ -31,8 +31,12 @@ public static partial class FinalAnswerExtraction
         var think = reply.LastIndexOf("</think>", StringComparison.Ordinal);
         if (think >= 0)
         {
-            var answer = FindIn(reply[(think + 8)..], latex, expr, words: false, reference);
+            var final = reply[(think + 8)..];
+            var answer = FindIn(final, latex, expr, words: false, reference);
             if (answer is not null) return answer;
+            // A final part that says something but holds no readable answer is not rescued by a number from the
+            // reasoning ("We try 3 and 7.</think> **Answer:** $$\frac{1}{2}$" must not answer 7).
+            if (final.Any(char.IsLetterOrDigit)) return null;
         }
         return FindIn(reply, latex, expr, words, reference);
     }
@@ -411,7 +415,7 @@ public static partial class FinalAnswerExtraction
     /// </summary>
     internal static string? JoinParts(string text)
     {
-        if (text.IndexOf('(') < 0 && text.IndexOf("art", StringComparison.OrdinalIgnoreCase) < 0) return null;
+        if (!MayHavePartLabels(text)) return null;
         var matches = PartLabelRe().Matches(text);
         if (matches.Count < 2) return null;
         var parts = new List<string>();
@@ -424,6 +428,19 @@ public static partial class FinalAnswerExtraction
             parts.Add("{" + part + "}");
         }
         return "(" + string.Join(", ", parts) + ")";
+    }
+
+    /// <summary>Cheap test before the part-label expression runs (most answers have none): "(" and a lower-case
+    /// letter followed by ")" within five characters, or the word "part".</summary>
+    private static bool MayHavePartLabels(string text)
+    {
+        for (var i = 0; i + 2 < text.Length; i++)
+        {
+            if (text[i] != '(' || !char.IsAsciiLetterLower(text[i + 1])) continue;
+            var close = text.IndexOf(')', i + 2, Math.Min(5, text.Length - i - 2));
+            if (close > 0) return true;
+        }
+        return text.Contains("part", StringComparison.OrdinalIgnoreCase);
     }
 
     // "(a)" … "(h)", "(i)" … "(viii)", "Part a", "Part (b)", "part 2": a lower-case letter in parentheses not

@@ -5,7 +5,7 @@ using Qed.Testing;
 namespace Qed.Tests.Answers;
 
 /// <summary>
-/// tests/fixtures/answers/classes.jsonl: 330 hand-written cases for the classes of answers issue 17 names (digit-group
+/// tests/fixtures/answers/classes.jsonl: over 300 hand-written cases for the classes of answers issue 17 names (digit-group
 /// separators, prose, shown arithmetic, labelled references, multi-part replies, inequalities against intervals and
 /// allow_set_relation_comp, empty sets, tuples against sets, malformed text), each with its origin. The targets:
 /// no false "equivalent" at all, and at least 99% agreement.
