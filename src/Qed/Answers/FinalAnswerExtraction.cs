@@ -34,9 +34,10 @@ public static partial class FinalAnswerExtraction
             var final = reply[(think + 8)..];
             var answer = FindIn(final, latex, expr, words: false, reference);
             if (answer is not null) return answer;
-            // A final part that says something but holds no readable answer is not rescued by a number from the
-            // reasoning ("We try 3 and 7.</think> **Answer:** $$\frac{1}{2}$" must not answer 7).
-            if (final.Any(char.IsLetterOrDigit)) return null;
+            // A malformed final part is not rescued by a number from the reasoning ("We try 3 and 7.</think>
+            // **Answer:** $$\frac{1}{2}$" must not answer 7); one that simply holds no answer ("I am done.") is.
+            var repaired = LatexCleaning.RepairEscapes(final);
+            if (UnclosedDelimiter(repaired) >= 0 || UnclosedBox(repaired) >= 0) return null;
         }
         return FindIn(reply, latex, expr, words, reference);
     }
