@@ -110,9 +110,9 @@ public static partial class FinalAnswerExtraction
 
     private static Found? AnswerPhrase(string text, List<Span> envs, bool latex, bool expr)
     {
-        Match? last = null;
-        foreach (Match m in AnswerWordRe().Matches(text)) last = m;
-        if (last is null) return null;
+        if (text.IndexOf("nswer", StringComparison.OrdinalIgnoreCase) < 0) return null;
+        var last = LastAnswerWordRe().Match(text);
+        if (!last.Success) return null;
         foreach (var after in AnswerStarts(text, last.Index + last.Length))
         {
             int start, end;
@@ -378,17 +378,22 @@ public static partial class FinalAnswerExtraction
     /// ("(a) \boxed{3} … (b) \boxed{5}"); labelled parts keep their labels, so they are compared in order.</summary>
     private static string Group(string text, List<Span> spans, int extraWords)
     {
+        // Labels are looked up lazily, walking back from the last span: most replies stop at the first gap.
         var labels = new string?[spans.Count];
-        for (var k = 0; k < spans.Count; k++)
+        var looked = new bool[spans.Count];
+        string? Label(int k)
         {
+            if (looked[k]) return labels[k];
+            looked[k] = true;
             var from = k == 0 ? Math.Max(0, spans[0].Start - 40) : spans[k - 1].End;
-            labels[k] = PartLabel(text[from..spans[k].Start]);
+            return labels[k] = PartLabel(text, from, spans[k].Start);
         }
         var first = spans.Count - 1;
         while (first > 0 && (IsConnective(text[spans[first - 1].End..spans[first].Start], extraWords)
-                             || (labels[first] is not null && labels[first - 1] is not null && labels[first] != labels[first - 1])))
+                             || (Label(first) is { } here && Label(first - 1) is { } before && here != before)))
             first--;
         if (first == spans.Count - 1) return spans[^1].Content.Trim();
+        for (var k = first; k < spans.Count; k++) Label(k);
         var labelled = true;
         for (var k = first; k < spans.Count; k++) labelled &= labels[k] is not null;
         var sb = new StringBuilder();
@@ -402,10 +407,11 @@ public static partial class FinalAnswerExtraction
     }
 
     /// <summary>The last part label ("(a)", "(ii)", "Part b") in a gap between answers, or null.</summary>
-    private static string? PartLabel(string gap)
+    private static string? PartLabel(string text, int from, int to)
     {
+        if (!MayHavePartLabels(text, from, to)) return null;
         Match? last = null;
-        foreach (Match m in PartLabelRe().Matches(gap)) last = m;
+        foreach (Match m in PartLabelRe().Matches(text[from..to])) last = m;
         return last is null ? null : (last.Groups[1].Success ? last.Groups[1].Value : last.Groups[2].Value).ToLowerInvariant();
     }
 
@@ -416,7 +422,7 @@ public static partial class FinalAnswerExtraction
     /// </summary>
     internal static string? JoinParts(string text)
     {
-        if (!MayHavePartLabels(text)) return null;
+        if (!MayHavePartLabels(text, 0, text.Length)) return null;
         var matches = PartLabelRe().Matches(text);
         if (matches.Count < 2) return null;
         var parts = new List<string>();
@@ -433,15 +439,15 @@ public static partial class FinalAnswerExtraction
 
     /// <summary>Cheap test before the part-label expression runs (most answers have none): "(" and a lower-case
     /// letter followed by ")" within five characters, or the word "part".</summary>
-    private static bool MayHavePartLabels(string text)
+    private static bool MayHavePartLabels(string text, int from, int to)
     {
-        for (var i = 0; i + 2 < text.Length; i++)
+        for (var i = from; i + 2 < to; i++)
         {
             if (text[i] != '(' || !char.IsAsciiLetterLower(text[i + 1])) continue;
-            var close = text.IndexOf(')', i + 2, Math.Min(5, text.Length - i - 2));
+            var close = text.IndexOf(')', i + 2, Math.Min(5, to - i - 2));
             if (close > 0) return true;
         }
-        return text.Contains("part", StringComparison.OrdinalIgnoreCase);
+        return text.AsSpan(from, to - from).Contains("part", StringComparison.OrdinalIgnoreCase);
     }
 
     // "(a)" … "(h)", "(i)" … "(viii)", "Part a", "Part (b)", "part 2": a lower-case letter in parentheses not
@@ -484,8 +490,8 @@ public static partial class FinalAnswerExtraction
     [GeneratedRegex(@"(?is)\bis\b\s*:?\s*", RegexOptions.None, 200)]
     private static partial Regex IsRe();
 
-    [GeneratedRegex(@"(?i)(?<![A-Za-z])answer(?![A-Za-z])", RegexOptions.None, 200)]
-    private static partial Regex AnswerWordRe();
+    [GeneratedRegex(@"(?i)(?<![A-Za-z])answer(?![A-Za-z])", RegexOptions.RightToLeft, 200)]
+    private static partial Regex LastAnswerWordRe();
 
     [GeneratedRegex(@"\G-?\d+\s*/\s*\d+(?!\d|\.\d)", RegexOptions.None, 200)]
     private static partial Regex PlainFractionRe();

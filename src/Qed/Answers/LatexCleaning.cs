@@ -155,11 +155,25 @@ public static partial class LatexCleaning
         return s.Trim().TrimEnd('.', ',', ';', ' ').Trim();
     }
 
-    /// <summary>Cheap test before the digit-group expression runs: a digit, then a separator character, then a digit.</summary>
+    /// <summary>Cheap test before the digit-group expression runs: a digit, then a separator, then three digits.</summary>
     private static bool MayHaveDigitGroups(string s)
     {
-        for (var i = 1; i < s.Length - 1; i++)
-            if (s[i] is '\\' or ' ' or '{' or ',' or '\u2009' or '\u202f' or '\u00a0' && char.IsAsciiDigit(s[i - 1])) return true;
+        for (var i = 1; i + 3 < s.Length; i++)
+        {
+            if (!char.IsAsciiDigit(s[i - 1])) continue;
+            var c = s[i];
+            var next = c switch
+            {
+                ' ' or '\u2009' or '\u202f' or '\u00a0' => i + 1,
+                '\\' => s[i + 1] is ',' or ':' or ';' or '!' or ' ' ? i + 2 : s.AsSpan(i).StartsWith("\\thinspace") ? i + 10 : -1,
+                '{' => s[i + 1] == ',' && s[i + 2] == '}' ? i + 3 : -1,
+                ',' => s[i + 1] == '\\' && s[i + 2] == '!' ? i + 3 : -1,
+                _ => -1,
+            };
+            while (next > 0 && next < s.Length && s[next] == ' ') next++;
+            if (next > 0 && next + 2 < s.Length && char.IsAsciiDigit(s[next]) && char.IsAsciiDigit(s[next + 1]) && char.IsAsciiDigit(s[next + 2]))
+                return true;
+        }
         return false;
     }
 
