@@ -63,6 +63,9 @@ internal static class MathLexer
                     if (TextCommands.Contains(name))
                     {
                         var (content, next) = ReadGroup(s, i);
+                        // "\text{3" never closes its group: malformed, not the text "3".
+                        if (next == s.Length && (s.Length == 0 || s[^1] != '}') && content.Length > 0)
+                            throw new ParseException($"\\{name}{{ is not closed");
                         i = next;
                         var trimmed = content.Trim();
                         if (name is "mathrm" or "operatorname" or "mathsf")
