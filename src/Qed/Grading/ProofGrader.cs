@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
+using Qed.Answers;
 using Qed.Benchmarks;
 using Qed.Llm;
 using Qed.Protocols;
@@ -119,15 +120,21 @@ public sealed class ProofGrader
     private async Task<GradeOutcome> GradeAnswerAsync(Problem problem, string reply, CancellationToken ct)
     {
         var gold = problem.ShortAnswer ?? throw new QedException($"problem {problem.Id} has no short answer to grade against");
+        // The last \boxed{} first; a reply without one is read for "Answer: …", "the answer is …" or the value its last
+        // sentence states (Qed.Answers' extraction) before it counts as having no answer.
         var predicted = ProofText.LastBoxed(reply);
+        var source = "boxed";
+        if (predicted is null && FinalAnswerExtraction.Extract(reply) is { } stated)
+            (predicted, source) = (stated, "read from the text, no \\boxed{}");
         if (predicted is null)
-            return new GradeOutcome(GradeStatus.Graded, 0, MaxPoints, "no \\boxed{} final answer", null, "no-answer", UsageTotals.Zero, null);
+            return new GradeOutcome(GradeStatus.Graded, 0, MaxPoints,
+                "no final answer: no \\boxed{}, no answer phrase and no value in the last sentence", null, "no-answer", UsageTotals.Zero, null);
         if (_checker is not null)
         {
             var check = _checker.Check(gold, predicted);
             if (check != AnswerEquivalence.Undecided)
                 return new GradeOutcome(GradeStatus.Graded, check == AnswerEquivalence.Equivalent ? MaxPoints : 0, MaxPoints,
-                    $"{_checker.Name}: {check} (predicted {predicted})", null, _checker.Name, UsageTotals.Zero, null);
+                    $"{_checker.Name}: {check} (predicted {predicted}; {source})", null, _checker.Name, UsageTotals.Zero, null);
         }
         var prompt = PromptFor(GradingMode.Answer).Render(new Dictionary<string, string?>
         {
