@@ -15,7 +15,15 @@ public sealed class OutputPathTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using var store = await RunStore.OpenAsync(_dir.File("s.db"));
+        await using (var store = await RunStore.OpenAsync(_dir.File("s.db")))
+        {
+            // One graded sample, so export and report have something to write.
+            await store.EnsureRunAsync(new RunInfo("run-1", "proofs", "proof", "m", "{}", null, null, "h", DateTimeOffset.UtcNow));
+            await store.EnsureSampleAsync("run-1/P1/0", "run-1", new Qed.Benchmarks.Problem("P1", "Prove 1 = 1."), 0);
+            await store.CompleteSampleAsync("run-1/P1/0", SampleStatus.Ok, "Trivial.", null, null, UsageTotals.Zero, 1);
+            await store.SaveGradeAsync(new GradeRecord("run-1/P1/0", "j", "judge", GradeStatus.Graded, 7, 7, null, "fine", "judge", null,
+                UsageTotals.Zero, null, DateTimeOffset.UtcNow));
+        }
         Directory.CreateDirectory(_dir.File("DIR"));
         _dir.Write("FILE", "a file, not a folder");
     }
