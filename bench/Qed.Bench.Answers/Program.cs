@@ -1,5 +1,6 @@
 // Answer-equivalence throughput: cases per second on one thread over the shared cases, and peak memory.
-// Usage: dotnet run -c Release --project bench/Qed.Bench.Answers [-- --cases FILE.jsonl] [--seconds N]
+// Usage: dotnet run -c Release --project bench/Qed.Bench.Answers [-- --cases FILE.jsonl] [--seconds N] [--misses]
+// (--misses lists the cases that disagree with their expected verdict; with --seconds 0 it stops there)
 // Prints one line: BENCH {"name":"answer_equivalence",...}; cases_per_cpu_s divides by this process's CPU time,
 // which stays meaningful on a shared machine where wall-clock cases_per_s drops with the load average.
 using System.Diagnostics;
@@ -17,6 +18,22 @@ if (casesPath is null || !File.Exists(casesPath))
 
 var cases = new List<AnswerCase>();
 await foreach (var c in AnswerCaseFile.ReadAsync(casesPath)) cases.Add(c);
+
+if (args.Contains("--misses"))
+{
+    // Which cases disagree with their expected verdict, and why: the list to work from when adding a notation.
+    var misses = 0;
+    foreach (var c in cases)
+    {
+        var check = AnswerChecker.Check(c.Gold, c.Pred, c.Options);
+        if (c.Expected is not { } want || (check.Verdict == AnswerVerdict.Equivalent) == want) continue;
+        misses++;
+        Console.WriteLine($"line {c.Line}: expected {(want ? "equivalent" : "not equivalent")}, got {check.Verdict}: " +
+            $"gold [{check.GoldParsed}] pred [{check.PredParsed}] ({check.Reason})");
+    }
+    Console.WriteLine($"{misses} of {cases.Count} cases disagree");
+    if (seconds <= 0) return misses == 0 ? 0 : 1;
+}
 
 // Warm-up: JIT, tiered compilation and regex construction are not what we measure.
 int agreeing = 0, withExpected = 0;

@@ -67,7 +67,7 @@ try
     // Resume cost: the same attempt again, with its sample reset to pending, replays every step from the store.
     await using (var store = await RunStore.OpenAsync(Path.Combine(dir, "runs.db")))
     {
-        await store.CompleteSampleAsync(outcome.Sample.SampleId, SampleStatus.Pending, null, null, null, UsageTotals.Zero, 0);
+        await store.ReopenSampleAsync(outcome.Sample.SampleId);
         clock.Restart();
         await ProblemAttempt.RunAsync(store, "bench", problem, 0, model, resolved, null, CancellationToken.None);
     }

@@ -58,27 +58,45 @@ public sealed class ViewerApp : IAsyncDisposable
         var markdown = new ProofMarkdown();
         var assets = new StaticAssets();
 
+        // The security headers go on whatever leaves the server, errors and routing's own 404/405 included: they are set
+        // when the response starts, and a fault in a page becomes a plain 500 page here rather than an empty body.
         app.Use(async (context, next) =>
         {
-            var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "no-referrer";
-            headers.XFrameOptions = "DENY";
-            await next(context);
+            context.Response.OnStarting(() =>
+            {
+                SecurityHeaders(context.Response.Headers);
+                return Task.CompletedTask;
+            });
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                app.Logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+                context.Response.Clear();
+                context.Response.StatusCode = 500;
+                context.Response.ContentType = "text/html; charset=utf-8";
+                await context.Response.WriteAsync(Html.Layout("Error",
+                    $"<h1>Something went wrong</h1><p class=\"error\">The viewer could not show this page ({Html.E(e.GetType().Name)}). " +
+                    "The run store was not changed.</p><p><a href=\"/\">back to the leaderboard</a></p>"));
+            }
         });
 
-        app.MapGet("/static/{**path}", (string path) => assets.Serve(path));
+        // Every page answers HEAD as well as GET (link checkers, curl -I); Kestrel leaves the body out.
+        string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
 
-        app.MapGet("/", async (CancellationToken ct) =>
+        app.MapMethods("/static/{**path}", getOrHead, (string path) => assets.Serve(path));
+
+        app.MapMethods("/", getOrHead, async (CancellationToken ct) =>
             Page(LeaderboardPage.Render(await results.RunsAsync(ct))));
 
-        app.MapGet("/runs/{runId}", async (string runId, HttpRequest request, CancellationToken ct) =>
+        app.MapMethods("/runs/{runId}", getOrHead, async (string runId, HttpRequest request, CancellationToken ct) =>
         {
             runId = Slash(runId);
             var run = await results.RunAsync(runId, ct);
             if (run is null) return NotFound($"No run '{runId}' in this store.");
-            var query = ReadProblemQuery(request.Query, options.PageSize);
+            if (ReadProblemQuery(request.Query, options.PageSize, out var query) is { } badParameter) return BadRequest(badParameter);
             var facets = await results.FacetsAsync(runId, ct);
             Paged<ProblemRow>? problems = null;
             string? searchError = null;
@@ -98,27 +116,29 @@ public sealed class ViewerApp : IAsyncDisposable
             {
                 searchError = $"Not a valid regular expression: {e.Message}";
             }
+            if (problems is not null && query.Page > problems.Pages)
+                return NotFound($"There is no page {query.Page}: {problems.Total} problems match, {problems.Pages} page(s) of {problems.PageSize}.");
             return Page(RunPage.Render(run, facets, query, problems, searchError));
         });
 
-        app.MapGet("/runs/{runId}/problems/{problemId}", async (string runId, string problemId, CancellationToken ct) =>
+        app.MapMethods("/runs/{runId}/problems/{problemId}", getOrHead, async (string runId, string problemId, CancellationToken ct) =>
         {
             (runId, problemId) = (Slash(runId), Slash(problemId));
             var page = await results.ProblemAsync(runId, problemId, ct);
             return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.") : Page(ProblemPageView.Render(page, markdown));
         });
 
-        app.MapGet("/runs/{runId}/steps", async (string runId, HttpRequest request, CancellationToken ct) =>
+        app.MapMethods("/runs/{runId}/steps", getOrHead, async (string runId, HttpRequest request, CancellationToken ct) =>
         {
             string? sample = request.Query["sample"], key = request.Query["key"];
-            if (string.IsNullOrEmpty(sample) || string.IsNullOrEmpty(key)) return Results.BadRequest("parameters sample and key are required");
+            if (string.IsNullOrEmpty(sample) || string.IsNullOrEmpty(key)) return BadRequest("Parameters sample and key are required.");
             var messages = await results.StepMessagesAsync(Slash(runId), sample, key, ct);
             return messages is null
                 ? NotFound($"No step '{key}' of sample '{sample}' in run '{runId}'.")
                 : Results.Content(ProblemPageView.StepMessages(messages, markdown), "text/html; charset=utf-8", System.Text.Encoding.UTF8);
         });
 
-        app.MapGet("/compare/{problemId}", async (string problemId, HttpRequest request, CancellationToken ct) =>
+        app.MapMethods("/compare/{problemId}", getOrHead, async (string problemId, HttpRequest request, CancellationToken ct) =>
         {
             problemId = Slash(problemId);
             string? a = request.Query["a"], b = request.Query["b"];
@@ -133,7 +153,7 @@ public sealed class ViewerApp : IAsyncDisposable
             return Page(ProblemPageView.RenderSideBySide(pageA, pageB, markdown));
         });
 
-        app.MapGet("/compare", async (HttpRequest request, CancellationToken ct) =>
+        app.MapMethods("/compare", getOrHead, async (HttpRequest request, CancellationToken ct) =>
         {
             string? a = request.Query["a"], b = request.Query["b"];
             if (string.IsNullOrEmpty(a) || string.IsNullOrEmpty(b))
@@ -143,31 +163,71 @@ public sealed class ViewerApp : IAsyncDisposable
             if (runA is null || runB is null) return NotFound($"No run '{(runA is null ? a : b)}' in this store.");
             if (runA.Benchmark != runB.Benchmark)
                 return Page(ComparePage.Refusal($"Runs {a} ({runA.Benchmark}) and {b} ({runB.Benchmark}) are on different benchmarks; only runs on the same benchmark can be compared."), 400);
-            var rows = await results.CompareAsync(a, b, IntOr(request.Query["page"], 1), options.PageSize, ct);
+            if (PageNumber(request.Query["page"], out var page) is { } badPage) return BadRequest(badPage);
+            var rows = await results.CompareAsync(a, b, page, options.PageSize, ct);
+            if (page > rows.Pages) return NotFound($"There is no page {page}: {rows.Total} problems, {rows.Pages} page(s) of {rows.PageSize}.");
             return Page(ComparePage.Render(runA, runB, rows));
         });
     }
 
-    internal static ProblemQuery ReadProblemQuery(IQueryCollection q, int pageSize)
+    /// <summary>Reads the run page's filters; returns the message of a 400 when one is not a value it can use (a score
+    /// that is not a number from 0 to 100, a page that is not a whole number of 1 or more), null otherwise.</summary>
+    internal static string? ReadProblemQuery(IQueryCollection q, int pageSize, out ProblemQuery query)
     {
         static string? Text(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
-        static double? Fraction(string? s) =>
-            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? Math.Clamp(v, 0, 100) / 100 : null;
-        return new ProblemQuery(
+        query = new ProblemQuery(PageSize: pageSize);
+        if (Percent(q["min"], "min", out var min) is { } badMin) return badMin;
+        if (Percent(q["max"], "max", out var max) is { } badMax) return badMax;
+        if (PageNumber(q["page"], out var page) is { } badPage) return badPage;
+        query = new ProblemQuery(
             Level: Text(q["level"]), Category: Text(q["category"]),
-            MinScore: Fraction(q["min"]), MaxScore: Fraction(q["max"]),
+            MinScore: min, MaxScore: max,
             Status: Text(q["status"]), Text: Text(q["q"]), Regex: q["regex"] == "1",
-            Page: Math.Max(1, IntOr(q["page"], 1)), PageSize: pageSize);
+            Page: page, PageSize: pageSize);
+        return null;
+    }
+
+    /// <summary>A score filter in percent (empty: no filter), as a fraction.</summary>
+    private static string? Percent(string? s, string name, out double? fraction)
+    {
+        fraction = null;
+        if (string.IsNullOrWhiteSpace(s)) return null;
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v is < 0 or > 100)
+            return $"Parameter {name} must be a score in percent, from 0 to 100 (got '{Truncate(s)}').";
+        fraction = v / 100;
+        return null;
+    }
+
+    private static string? PageNumber(string? s, out int page)
+    {
+        page = 1;
+        if (string.IsNullOrWhiteSpace(s)) return null;
+        if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out page) || page < 1)
+        {
+            page = 1;
+            return $"Parameter page must be a whole number of 1 or more (got '{Truncate(s)}').";
+        }
+        return null;
+    }
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
+    private static void SecurityHeaders(IHeaderDictionary headers)
+    {
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.XFrameOptions = "DENY";
     }
 
     // Routing decodes every escape in a segment except %2F; ids may contain '/', and links escape it.
     private static string Slash(string segment) => segment.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
-    private static int IntOr(string? s, int fallback) =>
-        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
-
     private static IResult Page(string html, int status = 200) =>
         Results.Content(html, "text/html; charset=utf-8", System.Text.Encoding.UTF8, status);
+
+    private static IResult BadRequest(string message) =>
+        Page(Html.Layout("Bad request", $"<h1>Bad request</h1><p class=\"error\">{Html.E(message)}</p><p><a href=\"/\">back to the leaderboard</a></p>"), 400);
 
     private static IResult NotFound(string message) =>
         Page(Html.Layout("Not found", $"<h1>Not found</h1><p class=\"error\">{Html.E(message)}</p><p><a href=\"/\">back to the leaderboard</a></p>"), 404);

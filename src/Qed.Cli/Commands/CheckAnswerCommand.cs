@@ -8,8 +8,8 @@ using Qed.Answers;
 namespace Qed.Cli.Commands;
 
 /// <summary>
-/// check-answer (issue 4): one pair (<c>--gold G --pred P [--json]</c>; exit 0 equivalent, 1 different, 2 undecided)
-/// or a case file (<c>--cases FILE.jsonl [--out FILE.jsonl]</c>; one output line per case, then a summary line).
+/// check-answer (issue 4): one pair (<c>GOLD PRED</c> or <c>--gold G --pred P</c>, <c>[--json]</c>; exit 0 equivalent,
+/// 1 different, 2 undecided; malformed LaTeX in either is bad input, exit 64) or a case file (<c>--cases FILE.jsonl [--out FILE.jsonl]</c>; one output line per case, then a summary line).
 /// </summary>
 internal static class CheckAnswerCommand
 {
@@ -17,6 +17,8 @@ internal static class CheckAnswerCommand
 
     public static IEnumerable<Command> Create()
     {
+        var goldArgument = new Argument<string?>("GOLD") { Description = "The reference answer (same as --gold).", Arity = ArgumentArity.ZeroOrOne };
+        var predArgument = new Argument<string?>("PRED") { Description = "The predicted answer or reply (same as --pred).", Arity = ArgumentArity.ZeroOrOne };
         var gold = new Option<string>("--gold") { Description = "The reference answer (or a full solution that contains it)." };
         var pred = new Option<string>("--pred") { Description = "The predicted answer or the model's full reply." };
         var json = new Option<bool>("--json") { Description = "Print {verdict, gold_parsed, pred_parsed, reason} as JSON." };
@@ -28,25 +30,39 @@ internal static class CheckAnswerCommand
 
         var command = new Command("check-answer", "Decide whether a predicted short answer equals the reference: equivalent, different or undecided (exit 0, 1, 2; bad input exits 64).")
         {
-            gold, pred, json, cases, output, precision, matchTypes, timeoutMs,
+            goldArgument, predArgument, gold, pred, json, cases, output, precision, matchTypes, timeoutMs,
         };
         command.WithAction(async (parse, ct) =>
         {
             var options = Options(parse.GetValue(precision), parse.GetValue(matchTypes), parse.GetValue(timeoutMs));
             var casesPath = parse.GetValue(cases);
+            var (goldText, predText) = (parse.GetValue(goldArgument), parse.GetValue(predArgument));
             if (casesPath is not null)
             {
-                if (parse.GetValue(gold) is not null || parse.GetValue(pred) is not null)
-                    throw new QedException("use either --cases or --gold/--pred, not both");
+                if (parse.GetValue(gold) is not null || parse.GetValue(pred) is not null || goldText is not null)
+                    throw new QedException("use either --cases or a pair (GOLD PRED or --gold/--pred), not both");
                 return await RunCasesAsync(casesPath, parse.GetValue(output), options, ct);
             }
-            var g = parse.GetValue(gold) ?? throw new QedException("--gold is required (or --cases FILE.jsonl)");
-            var p = parse.GetValue(pred) ?? throw new QedException("--pred is required (or --cases FILE.jsonl)");
+            var g = Either(goldText, parse.GetValue(gold), "GOLD", "--gold");
+            var p = Either(predText, parse.GetValue(pred), "PRED", "--pred");
+            if (g is null && p is null) throw new QedException("give the pair: qed check-answer GOLD PRED (or --gold G --pred P, or --cases FILE.jsonl)");
+            if (g is null) throw new QedException("--gold is required (qed check-answer GOLD PRED, or --gold G --pred P)");
+            if (p is null) throw new QedException("--pred is required (qed check-answer GOLD PRED, or --gold G --pred P)");
+            // A typed answer that is not well-formed LaTeX is a mistake to report, not an answer to judge.
+            if (LatexWellFormedness.Problem(g) is { } goldProblem) throw new QedException($"GOLD is malformed LaTeX: {goldProblem}");
+            if (LatexWellFormedness.Problem(p) is { } predProblem) throw new QedException($"PRED is malformed LaTeX: {predProblem}");
             var check = AnswerChecker.Check(g, p, options, ct);
             Console.WriteLine(parse.GetValue(json) ? ToJson(check) : Word(check.Verdict));
             return check.Verdict switch { AnswerVerdict.Equivalent => 0, AnswerVerdict.Different => 1, _ => 2 };
         }, userErrorExitCode: BadInputExitCode);
         return [command];
+    }
+
+    private static string? Either(string? positional, string? option, string argumentName, string optionName)
+    {
+        if (positional is not null && option is not null)
+            throw new QedException($"{argumentName} and {optionName} both given; use one");
+        return positional ?? option;
     }
 
     /// <summary>EX_USAGE: distinct from the verdict codes 0/1/2.</summary>

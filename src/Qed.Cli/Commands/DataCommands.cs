@@ -4,6 +4,7 @@ using System.Globalization;
 using Qed.Data;
 using Qed.Inference.Hub;
 using Qed.Llm;
+using Qed.Cli.CommandLine;
 
 namespace Qed.Cli.Commands;
 
@@ -58,7 +59,7 @@ internal static class DataCommands
                 RetryErrors = parse.GetValue(retryErrors),
             }, new ProgressBar(), ct);
             PrintSummary("generate", s, client, watch);
-            return 0;
+            return ExitCodes.Finished(s.Failed);
         });
     }
 
@@ -96,7 +97,7 @@ internal static class DataCommands
                 RetryFailed = parse.GetValue(retryFailed),
             }, new ProgressBar(), ct);
             PrintSummary("grade", s, client, watch);
-            return 0;
+            return ExitCodes.Finished(s.Failed);
         });
     }
 
@@ -137,7 +138,7 @@ internal static class DataCommands
                 RetryErrors = parse.GetValue(retryErrors),
             }, new ProgressBar(), ct);
             PrintSummary(name, s, client, watch);
-            return 0;
+            return ExitCodes.Finished(s.Failed);
         });
     }
 
@@ -221,7 +222,7 @@ internal static class DataCommands
     };
 
     private static PromptTemplate TemplateFile(string path) =>
-        File.Exists(path) ? new PromptTemplate(Path.GetFileNameWithoutExtension(path), File.ReadAllText(path))
+        File.Exists(path) ? PromptTemplate.FromFile(path)
             : throw new QedException($"--prompt: {path} does not exist");
 
     private static void PrintSummary(string stage, StageSummary s, ModelClient client, Stopwatch watch) =>

@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Qed.Benchmarks;
+using Qed.Cli.CommandLine;
 using Qed.Grading;
 using Qed.Llm;
 using Qed.Inference;
+using Qed.Protocols;
 using Qed.Runs;
 using Qed.Scaffolds;
 using Qed.Solvers;
@@ -36,6 +38,7 @@ internal static class EvalCommands
     private static Option<string> DbOption() => new("--db") { Description = "run store (SQLite)", DefaultValueFactory = _ => "qed.db" };
     private static Option<double?> MaxCostOption() => new("--max-cost") { Description = "stop starting new samples once this many USD are spent (resumable)" };
     private static Option<int> ConcurrencyOption() => new("--concurrency") { Description = "samples solved at once", DefaultValueFactory = _ => 64 };
+    private static Option<bool> LenientUtf8Option() => new("--lenient-utf8") { Description = "accept invalid UTF-8 in the benchmark file (replaced by U+FFFD, with a warning naming each line)" };
 
     private sealed record ColumnOptions(Option<string?> Problem, Option<string?> Id, Option<string?> Solution, Option<string?> Answer,
         Option<string?> Guidelines, Option<string?> Scheme, Option<string?> Level, Option<string?> Category)
@@ -63,15 +66,16 @@ internal static class EvalCommands
 
     /// <summary><c>--run ID --model NAME --scaffold NAME|none --bench NAME --judge NAME --protocol NAME</c>: which (run, judge) pairs.</summary>
     private sealed record SelectionOptions(Option<string?> Run, Option<string?> Model, Option<string?> Scaffold, Option<string?> Bench,
-        Option<string?>? Judge, Option<string?> Protocol)
+        Option<string?>? Judge, Option<string?>? Protocol)
     {
-        public static SelectionOptions Create(bool withJudge) => new(
+        /// <param name="withProtocol">false where <c>--protocol</c> already says how to work (grade: the protocol to grade with).</param>
+        public static SelectionOptions Create(bool withJudge, bool withProtocol = true) => new(
             new("--run") { Description = "only this run (its id; a unique prefix is enough)" },
             new("--model") { Description = "only runs of this model config name" },
             new("--scaffold") { Description = "only runs with this scaffold (none: without one)" },
             new("--bench") { Description = "only runs of this benchmark" },
             withJudge ? new("--judge") { Description = "only grades of this judge (config name, panel name or id prefix)" } : null,
-            new("--protocol") { Description = "only runs of this protocol (qed, qed-nano, …)" });
+            withProtocol ? new("--protocol") { Description = "only runs of this protocol (qed, qed-nano, …)" } : null);
 
         public void AddTo(Command c)
         {
@@ -79,7 +83,7 @@ internal static class EvalCommands
         }
 
         public RunSelection Read(ParseResult p) => new(p.GetValue(Run), p.GetValue(Model), p.GetValue(Scaffold), p.GetValue(Bench),
-            Judge is null ? null : p.GetValue(Judge), p.GetValue(Protocol));
+            Judge is null ? null : p.GetValue(Judge), Protocol is null ? null : p.GetValue(Protocol));
     }
 
     /// <summary>A selection that is ambiguous or matches nothing is a usage error: exit 2 with the candidates named.</summary>
@@ -93,32 +97,33 @@ internal static class EvalCommands
         }
     }
 
-    /// <summary>Exit code 3: the command finished but results are incomplete (failed samples or failed grades).</summary>
-    private const int IncompleteExitCode = 3;
 
     private static Command EvalCommand()
     {
         var bench = BenchOption(); var model = ModelOption(); var judge = JudgeOption(); var combine = CombineOption(); var scaffold = ScaffoldOption();
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
         var output = new Option<string?>("--out") { Description = "also export this run's results to FILE.jsonl or FILE.parquet" };
-        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create();
+        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create(); var lenient = LenientUtf8Option();
+        var protocolOption = ProtocolOption.Create();
         var command = new Command("eval", "Solve, grade and score a benchmark (resumable: rerun the same command to continue)")
         {
-            bench, model, judge, combine, scaffold, runs, limit, problems, db, output, maxCost, concurrency,
+            bench, model, judge, combine, scaffold, runs, limit, problems, db, output, maxCost, concurrency, lenient, protocolOption,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var combineHow = CombineOf(p.GetValue(judge)!, p.GetValue(combine));
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct, protocol);
             var judgeClients = new List<ModelClient>(); // before any request: a missing key fails here
             foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
+            await WarnOncePerStoreAsync(store, plan.Benchmark, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
             GradingOutcome? graded = null;
-            var pass = Pass(store, judgeClients, combineHow);
+            var pass = Pass(store, judgeClients, combineHow, protocol);
             if (outcome.StoppedByCostLimit) Console.Error.WriteLine("qed: not grading: the cost limit is reached (rerun with a higher --max-cost to continue)");
             else graded = await GradeAsync(pass, p.GetValue(concurrency), [plan.RunId], ct);
             if (graded is { AllFailed: true })
@@ -135,7 +140,7 @@ internal static class EvalCommands
                 foreach (var (file, n) in await Export.WriteAsync(store, stats, path, false, ct))
                     Console.Error.WriteLine($"qed: exported {n} rows to {file}");
             }
-            return outcome.Failed > 0 || graded is { Failed: > 0 } ? IncompleteExitCode : 0;
+            return ExitCodes.Finished(outcome.Failed + (graded?.Failed ?? 0));
         });
     }
 
@@ -143,33 +148,38 @@ internal static class EvalCommands
     {
         var bench = BenchOption(); var model = ModelOption(); var scaffold = ScaffoldOption();
         var runs = RunsOption(); var limit = LimitOption(); var problems = ProblemsOption(); var db = DbOption();
-        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create();
+        var maxCost = MaxCostOption(); var concurrency = ConcurrencyOption(); var columns = ColumnOptions.Create(); var lenient = LenientUtf8Option();
+        var protocolOption = ProtocolOption.Create();
         var command = new Command("run", "Solve a benchmark without grading (resumable)")
         {
-            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency,
+            bench, model, scaffold, runs, limit, problems, db, maxCost, concurrency, lenient, protocolOption,
         };
         columns.AddTo(command);
         return command.WithAction(async (p, ct) =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var plan = await PlanAsync(factory, p.GetValue(bench)!, columns.Read(p), p.GetValue(model)!, p.GetValue(scaffold),
-                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), ct);
+                p.GetValue(runs), p.GetValue(limit), p.GetValue(problems), p.GetValue(lenient), ct, protocol);
             await using var store = await RunStore.OpenAsync(p.GetValue(db)!, ct);
+            await WarnOncePerStoreAsync(store, plan.Benchmark, ct);
             var outcome = await SolveAsync(store, plan, p.GetValue(concurrency), p.GetValue(maxCost), ct);
-            return 0;
+            return ExitCodes.Finished(outcome.Failed);
         });
     }
 
     private static Command GradeCommand()
     {
         var db = DbOption(); var judge = JudgeOption(); var combine = CombineOption(); var concurrency = ConcurrencyOption();
-        var selection = SelectionOptions.Create(withJudge: false);
+        var protocolOption = ProtocolOption.Create();
+        var selection = SelectionOptions.Create(withJudge: false, withProtocol: false);
         var command = new Command("grade", "Grade the finished samples of the selected runs (all runs by default) with a judge or a panel; "
-            + "skips what this judge already graded, so rerunning with another judge grades what that judge has not") { db, judge, combine, concurrency };
+            + "skips what this judge already graded, so rerunning with another judge grades what that judge has not") { db, judge, combine, concurrency, protocolOption };
         selection.AddTo(command);
         return command.WithAction((p, ct) => SelectingAsync("grade", async () =>
         {
-            using var factory = Factory(p.GetValue(concurrency));
+            var protocol = await ProtocolOption.ResolveAsync(p.GetValue(protocolOption), ct);
+            using var factory = Factory(p.GetValue(concurrency), protocol);
             var combineHow = CombineOf(p.GetValue(judge)!, p.GetValue(combine));
             var judgeClients = new List<ModelClient>();
             foreach (var j in p.GetValue(judge)!) judgeClients.Add(await factory.OpenAsync(j, ct));
@@ -177,14 +187,14 @@ internal static class EvalCommands
             var chosen = selection.Read(p);
             var runIds = (await StatsQuery.PairsAsync(store, chosen, ct)).Select(x => x.Run.RunId).Distinct().ToList();
             if (runIds.Count == 0) throw StatsQuery.Ambiguity([], chosen, "");
-            var outcome = await GradeAsync(Pass(store, judgeClients, combineHow), p.GetValue(concurrency), runIds, ct);
+            var outcome = await GradeAsync(Pass(store, judgeClients, combineHow, protocol), p.GetValue(concurrency), runIds, ct);
             if (outcome.AllFailed)
             {
                 Console.Error.WriteLine($"qed grade: every verdict failed ({outcome.Failed} grade_failed): the judge answered without a readable verdict; "
                     + "check its config and prompt, or grade with another --judge");
-                return IncompleteExitCode;
+                return ExitCodes.Incomplete;
             }
-            return outcome.Failed > 0 ? IncompleteExitCode : 0;
+            return ExitCodes.Finished(outcome.Failed);
         }));
     }
 
@@ -267,11 +277,12 @@ internal static class EvalCommands
 
     // ---- composition ---------------------------------------------------------------------------------
 
-    private static ChatClientFactory Factory(int concurrency) => new(new ChatClientFactoryOptions
+    private static ChatClientFactory Factory(int concurrency, Protocol? protocol = null) => new(new ChatClientFactoryOptions
     {
         GlobalConcurrency = Math.Max(1, concurrency) * 4,
         RequestLogPath = Environment.GetEnvironmentVariable("QED_REQUEST_LOG"),
         Warn = w => Console.Error.WriteLine("qed: warning: " + w),
+        AdjustConfig = protocol is null ? null : protocol.AdjustModel,
     }, LocalModels());
 
     private static async Task<RunStore> OpenExistingAsync(string db, CancellationToken ct)
@@ -290,10 +301,11 @@ internal static class EvalCommands
 
     private sealed record GradingSetup(GradingPass Pass, IReadOnlyList<ProofGrader> Judges, PanelCombine? Combine, string Names);
 
-    private static GradingSetup Pass(RunStore store, IReadOnlyList<ModelClient> judges, PanelCombine? combine)
+    private static GradingSetup Pass(RunStore store, IReadOnlyList<ModelClient> judges, PanelCombine? combine, Protocol? protocol)
     {
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
-        var graders = judges.Select(j => new ProofGrader(j, prompts, answerChecker: AnswerChecker())).ToList();
+        var options = new GraderOptions { Protocol = protocol ?? Protocol.Ours };
+        var graders = judges.Select(j => new ProofGrader(j, prompts, options, answerChecker: AnswerChecker())).ToList();
         var pass = new GradingPass(store, graders, combine);
         return new GradingSetup(pass, graders, combine, graders.Count == 1 ? graders[0].JudgeName : pass.PanelName);
     }
@@ -306,36 +318,40 @@ internal static class EvalCommands
     }
 
     private static async Task<EvalPlan> PlanAsync(ChatClientFactory factory, string benchRef, ColumnMapping columns, string modelRef,
-        string? scaffoldRef, int runs, int? limit, string? problemIds, CancellationToken ct)
+        string? scaffoldRef, int runs, int? limit, string? problemIds, bool lenientUtf8, CancellationToken ct, Protocol? protocol = null)
     {
+        protocol ??= Protocol.Ours;
         if (runs < 1) throw new QedException("--runs must be at least 1");
         if (limit is < 1) throw new QedException("--limit must be at least 1");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        var bench = await new BenchmarkLoader(http: http).LoadAsync(benchRef, columns, ct);
-        foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
-        IEnumerable<Problem> selected = bench.Problems;
-        if (!string.IsNullOrWhiteSpace(problemIds))
-        {
-            var ids = problemIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var unknown = ids.Where(id => bench.Problems.All(q => q.Id != id)).ToList();
-            if (unknown.Count > 0) throw new QedException($"--problems: unknown id(s) {string.Join(", ", unknown)} in {bench.Name}");
-            selected = selected.Where(q => ids.Contains(q.Id));
-        }
-        if (limit is { } n) selected = selected.Take(n);
-        var list = selected.ToList();
+        // Streamed: one checking pass over the selected rows, then the runner reads them again as it goes, so a
+        // large file costs the rows in flight, not the file (--limit 10 reads 10 rows).
+        var input = new InputOptions { LenientUtf8 = lenientUtf8, Warn = w => Console.Error.WriteLine("qed: warning: " + w) };
+        var ids = string.IsNullOrWhiteSpace(problemIds) ? null
+            : problemIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var opened = await new BenchmarkLoader(http: http, input: input).OpenAsync(benchRef, columns, limit, ids, ct);
+        var bench = opened.Benchmark;
 
-        var model = await factory.OpenAsync(modelRef, ct);
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
-        var scaffold = await new ScaffoldRegistry().ResolveAsync(scaffoldRef, bench.Mode, prompts, factory, ct);
-        return new EvalPlan(bench, list, runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
-            factory.GlobalLimit, scaffold.PromptsHash);
+        var (model, scaffold) = await ProtocolSetup.OpenModelAndScaffoldAsync(factory, protocol, modelRef, scaffoldRef, bench.Mode, prompts, http, ct);
+        return new EvalPlan(bench, [], runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
+            factory.GlobalLimit, scaffold.PromptsHash, protocol.Name) { Stream = new ProblemStream(opened.Count, opened.Open) };
+    }
+
+    /// <summary>What loading the benchmark repaired (AnswerBench's trimmed answers, its merged row, an unpinned hash) is
+    /// said the first time a store sees the benchmark, not on every rerun of the same command.</summary>
+    private static async Task WarnOncePerStoreAsync(RunStore store, Benchmark bench, CancellationToken ct)
+    {
+        if (bench.Warnings.Count == 0) return;
+        if ((await store.ListRunsAsync(ct)).Any(r => r.Benchmark == bench.Name)) return;
+        foreach (var w in bench.Warnings) Console.Error.WriteLine("qed: warning: " + w);
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)
     {
         var runner = new EvalRunner(store);
-        var total = plan.Problems.Count * plan.Runs;
-        Console.Error.WriteLine($"qed: {plan.Benchmark.Name}: {plan.Problems.Count} problems × {plan.Runs} samples with {plan.Model.Config.Name} ({plan.Solver.Name}); store {store.Path}");
+        var total = plan.ProblemCount * plan.Runs;
+        Console.Error.WriteLine($"qed: {plan.Benchmark.Name}: {plan.ProblemCount} problems × {plan.Runs} samples with {plan.Model.Config.Name} ({plan.Solver.Name}); store {store.Path}");
         RunOutcome outcome;
         if (Interactive())
         {

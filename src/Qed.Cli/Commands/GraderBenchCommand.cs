@@ -42,7 +42,7 @@ internal static class GraderBenchCommand
             var report = await new GraderBench(store, panel).RunAsync(set, p.GetValue(runs), p.GetValue(concurrency), null, ct);
             if (p.GetValue(json)) Console.WriteLine(report.ToJson().ToJsonString());
             else Print(report);
-            return 0;
+            return CommandLine.ExitCodes.Finished(report.GradeFailed);
         });
     }
 
@@ -50,9 +50,9 @@ internal static class GraderBenchCommand
     {
         if (!File.Exists(path)) throw new QedException($"{path}: no such prompt file");
         var text = string.Join('\n', File.ReadAllText(path).Replace("\r\n", "\n").Split('\n').Where(l => !l.StartsWith("%%", StringComparison.Ordinal))).Trim() + "\n";
-        var template = new PromptTemplate("Grading/" + Path.GetFileNameWithoutExtension(path), text);
-        if (!template.Placeholders.Contains("proof")) throw new QedException($"{path}:1: the prompt has no {{{{proof}}}} placeholder");
-        var known = new[] { "problem", "reference_solution", "guidelines", "marking_scheme", "proof" };
+        var template = PromptTemplate.Parse("Grading/" + Path.GetFileNameWithoutExtension(path), text, path);
+        if (!template.Placeholders.Contains("proof") && !template.Placeholders.Contains("student_answer")) throw new QedException($"{path}:1: the prompt has no {{{{proof}}}} placeholder");
+        var known = ProofGrader.PlaceholderNames;
         var unknown = template.Placeholders.Except(known).ToList();
         if (unknown.Count > 0) throw new QedException($"{path}:1: unknown placeholder(s) {string.Join(", ", unknown)} (known: {string.Join(", ", known)})");
         return template;

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Qed.Benchmarks;
 using Qed.Inference;
 using Qed.Llm;
+using Qed.Protocols;
 using Qed.Runs;
 using Qed.Scaffolds;
 using Qed.Solvers;
@@ -29,23 +30,35 @@ internal static class ProveCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object with proof, steps, usage and cost_usd instead of the proof" };
         var db = new Option<string>("--db") { Description = "Run store (SQLite)", DefaultValueFactory = _ => "qed.db" };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at once, over all branches", DefaultValueFactory = _ => 64 };
+        var protocolOption = ProtocolOption.Create();
 
         var command = new Command("prove", "Write a proof of one problem with a model or a test-time scaffold");
         command.Arguments.Add(problem);
-        foreach (var o in new Option[] { file, model, scaffold, json, db, concurrency }) command.Options.Add(o);
+        foreach (var o in new Option[] { file, model, scaffold, json, db, concurrency, protocolOption }) command.Options.Add(o);
         command.WithAction(async (parse, ct) =>
         {
             var statement = await ReadStatementAsync(parse.GetValue(problem), parse.GetValue(file), ct);
             if (parse.GetValue(concurrency) < 1) throw new QedException("--concurrency must be at least 1");
+            var protocol = await ProtocolOption.ResolveAsync(parse.GetValue(protocolOption), ct);
             using var factory = new ChatClientFactory(new ChatClientFactoryOptions
             {
                 GlobalConcurrency = parse.GetValue(concurrency),
                 Warn = m => Console.Error.WriteLine("warning: " + m),
+                AdjustConfig = protocol.AdjustModel,
             }, LocalModels());
             var registry = new ScaffoldRegistry();
             var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
-            var resolved = await registry.ResolveAsync(parse.GetValue(scaffold), GradingMode.Proof, prompts, factory, ct);
-            var modelClient = await OpenModelAsync(factory, parse.GetValue(model), ct);
+            ResolvedScaffold resolved;
+            ModelClient modelClient;
+            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+            if (parse.GetValue(model) is { Length: > 0 } modelRef)
+                (modelClient, resolved) = await ProtocolSetup.OpenModelAndScaffoldAsync(factory, protocol, modelRef, parse.GetValue(scaffold), GradingMode.Proof, prompts, http, ct);
+            else
+            {
+                resolved = ProtocolSolver.Apply(protocol, await registry.ResolveAsync(await protocol.ScaffoldReferenceAsync(parse.GetValue(scaffold), ct),
+                    GradingMode.Proof, prompts, factory, ct), GradingMode.Proof);
+                modelClient = await OpenModelAsync(factory, null, ct);
+            }
             await using var store = await RunStore.OpenAsync(parse.GetValue(db)!, ct);
 
             var problemRecord = new Problem("prove-" + Hashing.Sha256Hex(statement)[..12], statement, Benchmark: "prove");

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Net;
 using Qed;
+using Qed.Data;
+using Qed.IO;
 using Qed.Viewer;
 using Qed.Viewer.ReadModel;
 using Qed.Viewer.Report;
@@ -86,11 +88,8 @@ internal static class ViewerCommands
             }
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             var html = await new StaticReport(results, new ReportCharts()).RenderAsync(ct);
-            var dir = Path.GetDirectoryName(outPath)!;
-            if (!Directory.Exists(dir)) throw new QedException($"--out: folder {dir} does not exist");
-            var temp = outPath + ".tmp";
-            await File.WriteAllTextAsync(temp, html, ct);
-            File.Move(temp, outPath, overwrite: true);
+            OutputPath.Prepare(outPath, OutputKind.File, "--out");
+            await AtomicFile.WriteTextAsync(outPath, html, ct);
             Console.WriteLine($"qed report: wrote {outPath} ({new FileInfo(outPath).Length / 1024.0:0} KiB)");
             return 0;
         });

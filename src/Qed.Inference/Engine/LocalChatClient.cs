@@ -6,26 +6,28 @@ using Qed.Inference.Chat;
 namespace Qed.Inference.Engine;
 
 /// <summary>
-/// The in-process engine as an <see cref="IChatClient"/>: renders the chat template, generates on ONNX Runtime
-/// and returns the reasoning (before &lt;/think&gt;) as <see cref="TextReasoningContent"/> and the answer as
+/// An in-process engine (<see cref="ILocalEngine"/>: ONNX Runtime or llama.cpp) as an <see cref="IChatClient"/>:
+/// renders the chat template, generates, and returns the reasoning (before &lt;/think&gt;) as <see cref="TextReasoningContent"/> and the answer as
 /// <see cref="TextContent"/>, with token usage. ChatOptions map to sampling: Temperature, TopP, TopK, Seed,
-/// MaxOutputTokens, StopSequences; AdditionalProperties["enable_thinking"] (bool) reaches the hybrid template.
+/// MaxOutputTokens, StopSequences, AdditionalProperties["min_p"] (float); AdditionalProperties["enable_thinking"] (bool)
+/// reaches the hybrid template. Usage reports prompt tokens served from a shared prefix as cached input tokens.
 /// Each call has its own KV cache and sampler, so concurrent calls do not interfere.
 /// </summary>
 public sealed class LocalChatClient : IChatClient
 {
-    private readonly LocalModel _model;
-    private readonly bool _ownsModel;
-    private readonly TextGenerator _generator;
+    private readonly ILocalEngine _model;
+    private readonly IDisposable? _owned;
 
-    public LocalChatClient(LocalModel model, bool ownsModel = true)
+    public LocalChatClient(ILocalEngine model, bool ownsModel = true) : this(model, ownsModel ? model : null) { }
+
+    /// <param name="owned">what to dispose with the client (the engine, a lease on a shared engine, or nothing).</param>
+    public LocalChatClient(ILocalEngine model, IDisposable? owned)
     {
         _model = model;
-        _ownsModel = ownsModel;
-        _generator = new TextGenerator(model);
+        _owned = owned;
     }
 
-    public LocalModel Model => _model;
+    public ILocalEngine Engine => _model;
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -62,7 +64,7 @@ public sealed class LocalChatClient : IChatClient
         var request = BuildRequest(messages, options);
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow;
-        await foreach (var chunk in _generator.GenerateAsync(request, cancellationToken))
+        await foreach (var chunk in _model.GenerateAsync(request, cancellationToken).WithCancellation(cancellationToken))
         {
             var update = new ChatResponseUpdate { Role = ChatRole.Assistant, ResponseId = id, MessageId = id, ModelId = _model.Id, CreatedAt = created };
             if (chunk.Text.Length > 0)
@@ -75,6 +77,7 @@ public sealed class LocalChatClient : IChatClient
                     InputTokenCount = chunk.PromptTokens,
                     OutputTokenCount = chunk.OutputTokens,
                     TotalTokenCount = chunk.PromptTokens + chunk.OutputTokens,
+                    CachedInputTokenCount = chunk.CachedPromptTokens,
                 }));
             }
             if (update.Contents.Count > 0 || update.FinishReason is not null) yield return update;
@@ -96,6 +99,7 @@ public sealed class LocalChatClient : IChatClient
             TopP = options?.TopP ?? defaults.TopP,
             TopK = options?.TopK ?? defaults.TopK,
             Seed = options?.Seed,
+            MinP = options?.AdditionalProperties?.TryGetValue("min_p", out var mp) == true ? MinP(mp) : defaults.MinP,
         };
         sampling.Validate();
         return new GenerationRequest
@@ -108,15 +112,24 @@ public sealed class LocalChatClient : IChatClient
         };
     }
 
+    private static float MinP(object? value) => value switch
+    {
+        float f => f,
+        double d => (float)d,
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetSingle(),
+        string t when float.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var p) => p,
+        _ => throw new QedException($"min_p must be a number, got '{value}'"),
+    };
+
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is not null ? null
-        : serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("qed-local-onnx", null, _model.Id)
+        : serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata(_model.EngineName == "llama.cpp" ? "qed-local-llama.cpp" : "qed-local-onnx", null, _model.Id)
         : serviceType.IsInstanceOfType(this) ? this
         : serviceType.IsInstanceOfType(_model) ? _model
         : null;
 
     public void Dispose()
     {
-        if (_ownsModel) _model.Dispose();
+        _owned?.Dispose();
     }
 }

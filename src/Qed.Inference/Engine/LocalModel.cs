@@ -10,7 +10,7 @@ namespace Qed.Inference.Engine;
 /// a turn. Finds the files of our own exports (model.onnx at the top) and of community exports
 /// (onnx/model_q4.onnx, onnx/model.onnx, …), with tokenizer.json and config.json beside them.
 /// </summary>
-public sealed class LocalModel : IDisposable
+public sealed class LocalModel : ILocalEngine
 {
     private static readonly string[] OnnxCandidates =
         ["model.onnx", "onnx/model_q4.onnx", "onnx/model_int4.onnx", "onnx/model_q4f16.onnx", "onnx/model.onnx", "model_q4.onnx"];
@@ -19,6 +19,8 @@ public sealed class LocalModel : IDisposable
     public string Directory { get; }
     public OnnxDecoder Decoder { get; }
     public Qwen3Tokenizer Tokenizer { get; }
+    ITokenText ILocalEngine.Tokenizer => Tokenizer;
+    public string EngineName => "onnxruntime";
     public Qwen3ChatTemplate Template { get; }
     /// <summary>Tokens that end generation: &lt;|im_end|&gt;, &lt;|endoftext|&gt; and the config's eos ids.</summary>
     public IReadOnlySet<int> StopTokenIds { get; }
@@ -68,7 +70,7 @@ public sealed class LocalModel : IDisposable
     }
 
     /// <summary>The hybrid Qwen3 template takes enable_thinking; the Thinking-2507 one does not and always opens &lt;think&gt;.</summary>
-    private static Qwen3TemplateVariant DetectTemplate(string tokenizerConfigPath)
+    internal static Qwen3TemplateVariant DetectTemplate(string tokenizerConfigPath)
     {
         if (!File.Exists(tokenizerConfigPath)) return Qwen3TemplateVariant.Thinking2507;
         using var doc = JsonDocument.Parse(File.ReadAllBytes(tokenizerConfigPath));
@@ -77,7 +79,7 @@ public sealed class LocalModel : IDisposable
             : Qwen3TemplateVariant.Thinking2507;
     }
 
-    private static (SamplingOptions, int[]) ReadGenerationConfig(string path)
+    internal static (SamplingOptions, int[]) ReadGenerationConfig(string path)
     {
         if (!File.Exists(path)) return (new SamplingOptions(), []);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
@@ -94,6 +96,9 @@ public sealed class LocalModel : IDisposable
             : [];
         return (sampling, eos);
     }
+
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken) =>
+        new TextGenerator(this).GenerateAsync(request, cancellationToken);
 
     public void Dispose() => Decoder.Dispose();
 }

@@ -19,8 +19,10 @@ public enum OutputChannel { Reasoning, Content }
 /// <summary>Why generation ended: a stop token or stop sequence, or the token budget.</summary>
 public enum GenerationFinish { Stop, Length }
 
-/// <summary>One piece of streamed output; the last piece carries <see cref="Finish"/> and the token counts.</summary>
-public sealed record GenerationChunk(OutputChannel Channel, string Text, GenerationFinish? Finish = null, int PromptTokens = 0, int OutputTokens = 0);
+/// <summary>One piece of streamed output; the last piece carries <see cref="Finish"/> and the token counts.
+/// <see cref="CachedPromptTokens"/>: prompt tokens taken from a cached prefix instead of being prefilled.</summary>
+public sealed record GenerationChunk(OutputChannel Channel, string Text, GenerationFinish? Finish = null, int PromptTokens = 0, int OutputTokens = 0,
+    int CachedPromptTokens = 0);
 
 /// <summary>
 /// Runs the decode loop of one sequence: prefill, then one token at a time over the KV cache, sampling with its
@@ -59,7 +61,7 @@ public sealed class TextGenerator(LocalModel model)
 /// </summary>
 public sealed class TokenOutput
 {
-    private readonly Tokenization.Qwen3Tokenizer _tokenizer;
+    private readonly ITokenText _tokenizer;
     private readonly IReadOnlySet<int> _stopTokens;
     private readonly StopSequenceBuffer _text;
     private readonly int? _thinkOpen, _thinkClose;
@@ -68,13 +70,13 @@ public sealed class TokenOutput
     private bool _atContentStart;
     private int _count;
 
-    public TokenOutput(Tokenization.Qwen3Tokenizer tokenizer, IReadOnlySet<int> stopTokens, IReadOnlyList<string> stopSequences, bool startsInReasoning)
+    public TokenOutput(ITokenText tokenizer, IReadOnlySet<int> stopTokens, IReadOnlyList<string> stopSequences, bool startsInReasoning)
     {
         _tokenizer = tokenizer;
         _stopTokens = stopTokens;
         _text = new StopSequenceBuffer(stopSequences);
-        _thinkOpen = tokenizer.AddedTokens.TryGetValue("<think>", out var o) ? o : null;
-        _thinkClose = tokenizer.AddedTokens.TryGetValue("</think>", out var c) ? c : null;
+        _thinkOpen = tokenizer.TryGetAddedToken("<think>", out var o) ? o : null;
+        _thinkClose = tokenizer.TryGetAddedToken("</think>", out var c) ? c : null;
         _channel = startsInReasoning ? OutputChannel.Reasoning : OutputChannel.Content;
     }
 
@@ -118,11 +120,11 @@ public sealed class TokenOutput
     }
 
     /// <summary>Releases held text and closes the stream with the finish reason and token counts.</summary>
-    public IEnumerable<GenerationChunk> Finish(int promptTokens, int outputTokens)
+    public IEnumerable<GenerationChunk> Finish(int promptTokens, int outputTokens, int cachedPromptTokens = 0)
     {
         var finish = Finished ? GenerationFinish.Stop : GenerationFinish.Length;
         if (!Finished) foreach (var c in DecodePending()) yield return c;
-        yield return new GenerationChunk(_channel, _text.Flush(), finish, promptTokens, outputTokens);
+        yield return new GenerationChunk(_channel, _text.Flush(), finish, promptTokens, outputTokens, cachedPromptTokens);
     }
 }
 

@@ -2,12 +2,15 @@ namespace Qed.Inference.Engine;
 
 /// <summary>How the next token is chosen. Temperature 0 means greedy (argmax); otherwise softmax(logits / T)
 /// restricted to the <see cref="TopK"/> most likely tokens (0 = all) and then to the smallest set whose
-/// probability reaches <see cref="TopP"/>, in that order. A seed makes sampling reproducible.</summary>
+/// probability reaches <see cref="TopP"/>, then to the tokens at least <see cref="MinP"/> times as likely as the best,
+/// in that order. A seed makes sampling reproducible.</summary>
 public sealed record SamplingOptions
 {
     public float Temperature { get; init; } = 1f;
     public float TopP { get; init; } = 1f;
     public int TopK { get; init; }
+    /// <summary>0 = off.</summary>
+    public float MinP { get; init; }
     public long? Seed { get; init; }
 
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0 };
@@ -17,6 +20,7 @@ public sealed record SamplingOptions
         if (Temperature < 0 || float.IsNaN(Temperature)) throw new QedException($"temperature must be ≥ 0, got {Temperature}");
         if (TopP is <= 0 or > 1 || float.IsNaN(TopP)) throw new QedException($"top_p must be in (0, 1], got {TopP}");
         if (TopK < 0) throw new QedException($"top_k must be ≥ 0, got {TopK}");
+        if (MinP is < 0 or > 1 || float.IsNaN(MinP)) throw new QedException($"min_p must be in [0, 1], got {MinP}");
     }
 }
 
@@ -52,6 +56,16 @@ public sealed class TokenSampler
             double cumulative = 0;
             int keep = 0;
             while (keep < count) { cumulative += probs[keep++] / sum; if (cumulative >= _options.TopP) break; }
+            count = keep;
+            sum = 0;
+            for (int i = 0; i < count; i++) sum += probs[i];
+        }
+
+        if (_options.MinP > 0)
+        {
+            // probs[0] is the most likely token's weight: keep those within min_p of it.
+            int keep = 1;
+            while (keep < count && probs[keep] >= _options.MinP * probs[0]) keep++;
             count = keep;
             sum = 0;
             for (int i = 0; i < count; i++) sum += probs[i];

@@ -70,15 +70,20 @@ internal sealed class ChatCompletionsEndpoint(IChatClient client, string modelId
     public async Task HandleAsync(HttpContext http)
     {
         var ct = http.RequestAborted;
-        ParsedRequest request;
+        ChatCompletionsRequest request;
         try
         {
             using var doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: ct);
-            request = ParsedRequest.From(doc.RootElement);
+            request = ChatCompletionsRequest.Parse(doc.RootElement);
         }
-        catch (Exception e) when (e is JsonException or QedException or InvalidOperationException or FormatException)
+        catch (InvalidRequestException e)
         {
-            await Error(http, 400, e.Message);
+            await Error(http, 400, e.Message, e.Param);
+            return;
+        }
+        catch (JsonException e)
+        {
+            await Error(http, 400, $"the request body is not valid JSON ({e.Message})");
             return;
         }
 
@@ -161,64 +166,9 @@ internal sealed class ChatCompletionsEndpoint(IChatClient client, string modelId
         ["total_tokens"] = usage.TotalTokenCount ?? (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0),
     };
 
-    private static Task Error(HttpContext http, int status, string message)
+    private static Task Error(HttpContext http, int status, string message, string? param = null)
     {
         http.Response.StatusCode = status;
-        return http.Response.WriteAsJsonAsync(new { error = new { message, type = "invalid_request_error" } });
-    }
-
-    private sealed record ParsedRequest(List<ChatMessage> Messages, ChatOptions Options, bool Stream)
-    {
-        public static ParsedRequest From(JsonElement body)
-        {
-            if (body.ValueKind != JsonValueKind.Object) throw new QedException("the request body must be a JSON object");
-            if (!body.TryGetProperty("messages", out var msgs) || msgs.ValueKind != JsonValueKind.Array || msgs.GetArrayLength() == 0)
-                throw new QedException("field 'messages' must be a non-empty array");
-            var messages = new List<ChatMessage>();
-            int index = 0;
-            foreach (var m in msgs.EnumerateArray())
-            {
-                var role = m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : throw new QedException($"messages[{index}]: field 'role' is missing");
-                var contents = new List<AIContent>();
-                if (m.TryGetProperty("reasoning_content", out var rc) && rc.ValueKind == JsonValueKind.String) contents.Add(new TextReasoningContent(rc.GetString()!));
-                if (m.TryGetProperty("content", out var c))
-                {
-                    if (c.ValueKind == JsonValueKind.String) contents.Add(new TextContent(c.GetString()!));
-                    else if (c.ValueKind == JsonValueKind.Array)
-                        foreach (var part in c.EnumerateArray())
-                        {
-                            if (part.TryGetProperty("type", out var type) && type.GetString() != "text")
-                                throw new QedException($"messages[{index}].content: part type '{type.GetString()}' is not supported (text only)");
-                            contents.Add(new TextContent(part.GetProperty("text").GetString()!));
-                        }
-                    else if (c.ValueKind != JsonValueKind.Null) throw new QedException($"messages[{index}]: field 'content' must be a string or an array of text parts");
-                }
-                messages.Add(new ChatMessage(new ChatRole(role), contents));
-                index++;
-            }
-
-            var options = new ChatOptions();
-            int? Int(string name) => body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
-            float? Float(string name) => body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetSingle() : null;
-            options.MaxOutputTokens = Int("max_completion_tokens") ?? Int("max_tokens");
-            options.Temperature = Float("temperature");
-            options.TopP = Float("top_p");
-            var topK = Int("top_k");
-            options.TopK = topK is > 0 ? topK : null; // vLLM treats -1 (and 0) as "no top-k"
-            if (body.TryGetProperty("seed", out var seed) && seed.ValueKind == JsonValueKind.Number) options.Seed = seed.GetInt64();
-            if (body.TryGetProperty("stop", out var stop))
-                options.StopSequences = stop.ValueKind switch
-                {
-                    JsonValueKind.String => [stop.GetString()!],
-                    JsonValueKind.Array => stop.EnumerateArray().Select(s => s.GetString()!).ToList(),
-                    JsonValueKind.Null => null,
-                    _ => throw new QedException("field 'stop' must be a string or an array of strings"),
-                };
-            if (body.TryGetProperty("chat_template_kwargs", out var kw) && kw.ValueKind == JsonValueKind.Object
-                && kw.TryGetProperty("enable_thinking", out var et) && et.ValueKind is JsonValueKind.True or JsonValueKind.False)
-                (options.AdditionalProperties ??= new())["enable_thinking"] = et.GetBoolean();
-            bool stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-            return new ParsedRequest(messages, options, stream);
-        }
+        return http.Response.WriteAsJsonAsync(new { error = new { message, type = "invalid_request_error", param, code = (string?)null } });
     }
 }

@@ -11,7 +11,7 @@ namespace Qed.Inference.Tokenization;
 /// (<c>&lt;|im_start|&gt;</c>, <c>&lt;think&gt;</c>, …) matched as one id before splitting. Encoding adds no
 /// special tokens of its own (no BOS/EOS), as the Qwen tokenizer does.
 /// </summary>
-public sealed class Qwen3Tokenizer
+public sealed class Qwen3Tokenizer : Engine.ITokenText
 {
     public const string FileName = "tokenizer.json";
 
@@ -99,6 +99,8 @@ public sealed class Qwen3Tokenizer
         _added.TryGetValue(addedToken, out var id) ? id : throw new QedException($"the tokenizer has no added token '{addedToken}'");
 
     public bool IsAddedToken(int id) => _addedById.ContainsKey(id);
+
+    public bool TryGetAddedToken(string text, out int id) => _added.TryGetValue(text, out id);
 
     /// <summary>Unicode NFC, the normaliser Qwen's tokenizer.json declares.</summary>
     private sealed class NfcNormalizer : Normalizer

@@ -106,6 +106,12 @@ public sealed record GrpoOptions
     public bool RequireClosedThinking { get; init; } = true;
     public double MaxPoints { get; init; } = 7;
     public GradeFailurePolicy OnGradeFailure { get; init; } = GradeFailurePolicy.Skip;
+    /// <summary>
+    /// <c>reward.protocol</c>: <c>qed</c> (ours) or <c>qed-nano</c> (the published recipe's reward: the judge sees no
+    /// reference solution and answers <c>&lt;score&gt;N&lt;/score&gt;</c>, an unparsable verdict scores 0, judge replies may run to
+    /// 81,920 tokens, and the reasoning-cache summariser sees the attempt's thinking only).
+    /// </summary>
+    public string RewardProtocol { get; init; } = "qed";
 
     // ---- loss
     public bool NormalizeAdvantageByStd { get; init; }
@@ -143,5 +149,7 @@ public sealed record GrpoOptions
         Model, ModelConfig, InitSeed, Template, PromptFormat, PolicyPrompt, string.Join(",", Problems), ToyTask, ToyProblems,
         GroupSize, SamplesPerStep, Temperature, MaxNewTokens, MaxLag, Grader, ThinkEnd, RequireClosedThinking, MaxPoints,
         OnGradeFailure, NormalizeAdvantageByStd, ClipEpsilon, EntropyCoefficient, KlCoefficient, MicroBatchSize, LearningRate,
-        WeightDecay, AdamBeta1, AdamBeta2, AdamEpsilon, GradientClip, Steps, Seed, ReasoningCache);
+        WeightDecay, AdamBeta1, AdamBeta2, AdamEpsilon, GradientClip, Steps, Seed, ReasoningCache)
+        // Only when set, so checkpoints written before reward.protocol existed still resume.
+        + (RewardProtocol == "qed" ? "" : "|reward.protocol=" + RewardProtocol);
 }

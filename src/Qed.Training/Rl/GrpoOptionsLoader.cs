@@ -17,7 +17,7 @@ public static class GrpoOptionsLoader
         "normalize_advantage_by_std", "clip_epsilon", "entropy_coef", "kl_coef",
         "micro_batch_size", "lr", "weight_decay", "adam_beta1", "adam_beta2", "adam_eps", "grad_clip",
         "steps", "seed", "save_every", "keep_checkpoints", "save_dtype", "threads", "device", "activation_checkpointing", "out",
-        "rc",
+        "rc", "reward",
     ];
 
     /// <param name="requireReasoningCache">true for <c>qed train rc</c>: the <c>rc</c> section must be present</param>
@@ -26,7 +26,8 @@ public static class GrpoOptionsLoader
         if (!File.Exists(path)) throw new QedException($"{path}: config file not found");
         var y = YamlConfig.Load(path);
         foreach (var (key, _) in y.Root)
-            if (!Known.Contains(key)) throw y.Error(key, "unknown field (docs/rl.md lists the fields)");
+            if (!Known.Contains(key))
+                throw y.Error(key, "unknown field" + (NearMiss.Closest(key, Known) is { } near ? $"; did you mean '{near}'?" : "") + " (docs/rl.md lists the fields)");
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Rel(string p) => Path.GetFullPath(Path.Combine(baseDir, p));
 
@@ -84,6 +85,17 @@ public static class GrpoOptionsLoader
             graderPrompt is null ? null : Rel(graderPrompt),
             (int?)graderNode["concurrency"]?.GetValue<long>() ?? 64);
 
+        var rewardProtocol = "qed";
+        if (y.Object("reward") is { } rewardNode)
+        {
+            foreach (var (k, _) in rewardNode)
+                if (k != "protocol") throw y.Error("reward", $"unknown field '{k}'" + (NearMiss.Closest(k, ["protocol"]) is { } n ? $"; did you mean '{n}'?" : "") + " (reward has: protocol)");
+            rewardProtocol = rewardNode["protocol"] is JsonValue pv && pv.TryGetValue<string>(out var ps) ? ps
+                : throw y.Error("reward", "protocol must be qed or qed-nano");
+            if (rewardProtocol is not ("qed" or "qed-nano")) throw y.Error("reward", $"protocol must be qed or qed-nano, got '{rewardProtocol}'");
+            if (rewardProtocol == "qed-nano" && kind != "judge") throw y.Error("reward", "protocol qed-nano is the published judge reward: it needs grader kind judge");
+        }
+
         ReasoningCacheOptions? rc = null;
         if (y.Object("rc") is { } rcNode)
         {
@@ -132,6 +144,7 @@ public static class GrpoOptionsLoader
             ThinkEnd = y.String("think_end") ?? "</think>",
             RequireClosedThinking = y.Bool("require_closed_thinking") ?? true,
             MaxPoints = Num("max_points", 7, 1e-9),
+            RewardProtocol = rewardProtocol,
             OnGradeFailure = Choice("on_grade_failure", GradeFailurePolicy.Skip, ("skip", GradeFailurePolicy.Skip), ("zero", GradeFailurePolicy.Zero), ("error", GradeFailurePolicy.Error)),
             NormalizeAdvantageByStd = y.Bool("normalize_advantage_by_std") ?? false,
             ClipEpsilon = Num("clip_epsilon", 4, 0),

@@ -21,9 +21,19 @@ public sealed record ReasoningTrajectory(Problem Problem, IReadOnlyList<Reasonin
 /// the same rollout engine as training), summary turns by a separate frozen summariser model; each summary
 /// replaces the previous one, so the prompt never grows.
 /// </summary>
+/// <param name="thinkingOnlyBefore">when set (<c>reward.protocol: qed-nano</c>), the summariser sees only the attempt's thinking:
+/// the text before the last occurrence of this marker (all of it when the attempt never closed its thinking).</param>
 public sealed class ReasoningCache(IChatClient summarizer, IReadOnlyList<string> summarizerDelimiters, PolicyPrompts prompts,
-    PromptTemplate summaryPrompt, int reasoningSteps, double temperature, int reasoningMaxTokens)
+    PromptTemplate summaryPrompt, int reasoningSteps, double temperature, int reasoningMaxTokens, string? thinkingOnlyBefore = null)
 {
+    /// <summary>What the summariser is shown of an attempt.</summary>
+    public static string AttemptForSummary(string attempt, string? thinkingOnlyBefore)
+    {
+        if (thinkingOnlyBefore is null) return attempt;
+        var cut = attempt.LastIndexOf(thinkingOnlyBefore, StringComparison.Ordinal);
+        return (cut >= 0 ? attempt[..cut] : attempt).Trim();
+    }
+
     /// <summary>One trajectory per problem; the policy's turns of every trajectory are sampled together.</summary>
     public async Task<IReadOnlyList<ReasoningTrajectory>> BuildAsync(IReadOnlyList<Problem> problems, IRolloutEngine engine, long seed, CancellationToken cancellationToken)
     {
@@ -48,7 +58,7 @@ public sealed class ReasoningCache(IChatClient summarizer, IReadOnlyList<string>
     {
         var prompt = summaryPrompt.Render(new Dictionary<string, string?>
         {
-            ["problem"] = problem.Statement, ["previous_summary"] = previous ?? "(none)", ["attempt"] = attempt,
+            ["problem"] = problem.Statement, ["previous_summary"] = previous ?? "(none)", ["attempt"] = AttemptForSummary(attempt, thinkingOnlyBefore),
         });
         var response = await summarizer.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], cancellationToken: ct).ConfigureAwait(false);
         var parts = ReasoningSplit.Split(response.Text, null, summarizerDelimiters, response.FinishReason == ChatFinishReason.Length);
@@ -71,7 +81,8 @@ public sealed class ReasoningCacheStates(ReasoningCache cache, IReadOnlyList<Pro
         var summarizer = await models.OpenAsync(rc.Summarizer, cancellationToken).ConfigureAwait(false);
         var delimiters = summarizer.Config.Delimiters.Count > 0 ? summarizer.Config.Delimiters : ["</think>"];
         var cache = new ReasoningCache(summarizer.Chat, delimiters, prompts, new PromptLibrary(rc.PromptDirectory).Get("Rl", "summary"),
-            rc.ReasoningSteps, options.Temperature, rc.ReasoningMaxTokens ?? options.MaxNewTokens);
+            rc.ReasoningSteps, options.Temperature, rc.ReasoningMaxTokens ?? options.MaxNewTokens,
+            options.RewardProtocol == "qed-nano" ? options.ThinkEnd : null);
         return new ReasoningCacheStates(cache, problems, options.ProblemsPerStep, rc.StatesPerTrajectory, options.Seed);
     }
 

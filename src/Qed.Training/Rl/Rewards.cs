@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
 using Qed.Benchmarks;
+using Qed.Llm;
 
 namespace Qed.Training.Rl;
 
@@ -123,5 +125,48 @@ public sealed class AnswerCheckerGrader(double maxPoints = 7, IRewardGrader? fal
             _ when fallback is not null => await fallback.GradeAsync(problem, answer, cancellationToken).ConfigureAwait(false),
             _ => RewardGrade.Failed($"answer check undecided: {check.Reason}"),
         };
+    }
+}
+
+/// <summary>
+/// The published recipe's judge reward (<c>reward.protocol: qed-nano</c>): the judge sees the problem, its marking scheme
+/// and the proof (no reference solution; our prompt <c>Rl/judge-qed-nano.md</c>), may reply with up to 81,920 tokens, and
+/// its verdict is the first <c>&lt;score&gt;N&lt;/score&gt;</c>. As published, a reply without one scores 0 and an empty
+/// proof scores 0 without a call; an endpoint failure (after the client's retries) is still a grading failure.
+/// </summary>
+public sealed partial class QedNanoRewardGrader(IChatClient judge, PromptTemplate prompt) : IRewardGrader
+{
+    public const int MaxJudgeTokens = 81920;
+
+    [GeneratedRegex(@"<score>(\d+)</score>")]
+    private static partial Regex ScoreTag();
+
+    public bool CallsModel => true;
+
+    /// <summary>The first <c>&lt;score&gt;N&lt;/score&gt;</c>'s N; 0 when there is none (the published rule).</summary>
+    public static int ParseScore(string? reply) =>
+        ScoreTag().Match(reply ?? "") is { Success: true } m && int.TryParse(m.Groups[1].Value, out var n) ? n : 0;
+
+    public async Task<RewardGrade> GradeAsync(Problem problem, string answer, CancellationToken cancellationToken)
+    {
+        if (answer.Trim().Length == 0) return RewardGrade.Of(0);
+        var text = prompt.Render(new Dictionary<string, string?>
+        {
+            ["problem"] = problem.Statement,
+            ["marking_scheme"] = problem.MarkingScheme ?? problem.Guidelines ?? "(none given)",
+            ["solution"] = answer,
+            ["proof"] = answer,
+        });
+        ChatResponse response;
+        try
+        {
+            response = await judge.GetResponseAsync([new ChatMessage(ChatRole.User, text)], new ChatOptions { MaxOutputTokens = MaxJudgeTokens },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChatEndpointException e)
+        {
+            return RewardGrade.Failed(e.Message);
+        }
+        return RewardGrade.Of(ParseScore(response.AnswerText()));
     }
 }

@@ -86,7 +86,7 @@ public sealed class PolicyPrompts
         _format = format;
         var library = new PromptLibrary(rcPromptDirectory);
         _proof = policyPromptFile is not null
-            ? new PromptTemplate(Path.GetFileName(policyPromptFile), File.ReadAllText(policyPromptFile))
+            ? PromptTemplate.FromFile(policyPromptFile, Path.GetFileName(policyPromptFile))
             : library.Get("Rl", "proof");
         _reasoning = library.Get("Rl", "reasoning");
     }

@@ -49,6 +49,8 @@ public static class RewardGraders
     {
         if (models is null) throw new QedException("the judge grader needs a chat client factory");
         var judge = await models.OpenAsync(options.Grader.Model!, cancellationToken).ConfigureAwait(false);
+        if (options.RewardProtocol == "qed-nano")
+            return new QedNanoRewardGrader(judge.Chat, new Qed.Llm.PromptLibrary(options.Grader.Prompt).Get("Rl", "judge-qed-nano"));
         return new JudgeRewardGrader(new Qed.Grading.ProofGrader(judge, new Qed.Llm.PromptLibrary(options.Grader.Prompt), answerChecker: new Qed.Grading.SymbolicAnswerChecker()));
     }
 }

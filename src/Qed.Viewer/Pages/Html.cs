@@ -24,13 +24,16 @@ internal static class Html
     public static string PercentPm(double? mean, double? std) =>
         mean is null ? "—" : std is { } s ? $"{Percent(mean)} ± {(s * 100).ToString("0.0", CultureInfo.InvariantCulture)}" : Percent(mean);
 
-    public static string Cost(decimal? usd) => usd is { } c ? "$" + c.ToString("0.00##", CultureInfo.InvariantCulture) : "—";
+    public static string Cost(decimal? usd) => usd is { } c ? "$" + c.ToString("#,0.00##", CultureInfo.InvariantCulture) : "—";
+
+    /// <summary>A count with thousands separators (12,345).</summary>
+    public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string Tokens(long n) => n switch
     {
         >= 1_000_000 => (n / 1e6).ToString("0.#", CultureInfo.InvariantCulture) + "M",
         >= 10_000 => (n / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k",
-        _ => n.ToString(CultureInfo.InvariantCulture),
+        _ => Count(n),
     };
 
     public static string Points(double p) => p.ToString("0.##", CultureInfo.InvariantCulture);

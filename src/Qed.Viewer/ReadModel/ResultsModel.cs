@@ -33,7 +33,8 @@ public sealed record ProblemQuery(
     string? Level = null, string? Category = null, double? MinScore = null, double? MaxScore = null,
     string? Status = null, string? Text = null, bool Regex = false, int Page = 1, int PageSize = 50)
 {
-    public int Offset => (Math.Max(1, Page) - 1) * PageSize;
+    /// <summary>Rows before this page; a long, so a page number near int.MaxValue cannot wrap round to page 1.</summary>
+    public long Offset => (Math.Max(1L, Page) - 1) * PageSize;
 }
 
 /// <summary>One problem of a run: its samples summarised.</summary>

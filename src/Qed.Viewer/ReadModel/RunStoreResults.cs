@@ -263,7 +263,7 @@ public sealed class RunStoreResults : IRunResults
              ORDER BY CASE WHEN a.score IS NULL OR b.score IS NULL THEN 1 ELSE 0 END, ABS(COALESCE(b.score - a.score, 0)) DESC, ids.pid
              LIMIT $limit OFFSET $offset
             """, r => new ComparisonRow(r.GetString(0), Opt(r, 1), Opt(r, 2), r.IsDBNull(3) ? null : r.GetDouble(3), r.IsDBNull(4) ? null : r.GetDouble(4)),
-            ct, ("$a", runA), ("$b", runB), ("$limit", pageSize), ("$offset", (page - 1) * pageSize));
+            ct, ("$a", runA), ("$b", runB), ("$limit", pageSize), ("$offset", (page - 1L) * pageSize));
         return new Paged<ComparisonRow>(rows, total, page, pageSize);
     }
 

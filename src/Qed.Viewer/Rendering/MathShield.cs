@@ -94,8 +94,9 @@ public static class MathShield
         }
         if (s[i] == '$')
         {
-            // Inline dollars follow the usual Pandoc rule so prices like "$5 and $6" stay text:
-            // no space after the opening $, no space before the closing $, no digit right after it.
+            // Inline dollars follow the usual Pandoc rule so prices like "$5 and $6" stay text: no space after the
+            // opening $, no digit right after the closing one, and no space before it, unless what lies between is
+            // plainly TeX: models write "$c_0, c_1, c_2, \ldots $" (IMO-ProofBench PB-Basic-006) and mean math.
             if (i + 1 >= s.Length || char.IsWhiteSpace(s[i + 1])) return false;
             for (var j = i + 1; j < s.Length; j++)
             {
@@ -104,8 +105,8 @@ public static class MathShield
                 if (c == '\n' && j + 1 < s.Length && s[j + 1] == '\n') return false; // paragraph break
                 if (c == '`') return false; // a code span starts: the $ was text
                 if (c != '$') continue;
-                if (char.IsWhiteSpace(s[j - 1])) return false;
                 if (j + 1 < s.Length && char.IsDigit(s[j + 1])) return false;
+                if (char.IsWhiteSpace(s[j - 1]) && !LooksLikeTex(s.AsSpan(i + 1, j - i - 1))) return false;
                 span = new MathSpan(s[(i + 1)..j], Display: false, Source: s[i..(j + 1)]);
                 next = j + 1;
                 return true;
@@ -113,6 +114,9 @@ public static class MathShield
         }
         return false;
     }
+
+    /// <summary>A command (<c>\ldots</c>), a sub- or superscript or a group: no sentence about money has these.</summary>
+    private static bool LooksLikeTex(ReadOnlySpan<char> tex) => tex.IndexOfAny("\\_^{") >= 0;
 
     private static bool Close(string s, int from, string closer, bool display, out MathSpan span, out int next)
     {

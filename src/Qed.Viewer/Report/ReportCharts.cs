@@ -38,7 +38,7 @@ public sealed class ReportCharts(int width = 900, int height = 420)
         plot.Axes.SetLimitsY(0, 105);
         plot.Axes.SetLimitsX(-0.6, groups.Count - 0.4);
         Decorate(plot, title, groupName, "score (%)", legend: runs.Count > 1);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        return plot.GetImageBytes(width, HeightWithLegend(runs.Count > 1 ? runs.Count : 0), ImageFormat.Png);
     }
 
     /// <summary>Per-sample score against output tokens, one colour per run.</summary>
@@ -57,7 +57,7 @@ public sealed class ReportCharts(int width = 900, int height = 420)
         }
         plot.Axes.SetLimitsY(-5, 105);
         Decorate(plot, "Score vs output tokens (one point per graded sample)", "output tokens", "score (%)", legend: i > 1);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        return plot.GetImageBytes(width, HeightWithLegend(i > 1 ? i : 0), ImageFormat.Png);
     }
 
     /// <summary>Cost of each run in US dollars (runs without a known price are left out by the caller).</summary>
@@ -71,6 +71,8 @@ public sealed class ReportCharts(int width = 900, int height = 420)
         plot.Axes.Bottom.TickLabelStyle.Rotation = costs.Count > 4 ? 20 : 0;
         plot.Axes.Bottom.TickLabelStyle.Alignment = costs.Count > 4 ? Alignment.UpperLeft : Alignment.UpperCenter;
         plot.Axes.Margins(bottom: 0);
+        // Rotated labels need room below the axis, or the image edge cuts them.
+        if (costs.Count > 4) plot.Axes.Bottom.MinimumSize = 20 + 7 * costs.Max(c => c.Label.Length);
         Decorate(plot, "Cost per run", "", "cost (USD)", legend: false);
         return plot.GetImageBytes(width, height + (costs.Count > 4 ? 80 : 0), ImageFormat.Png);
     }
@@ -98,8 +100,12 @@ public sealed class ReportCharts(int width = 900, int height = 420)
         };
         plot.Axes.SetLimitsY(0, 105);
         Decorate(plot, "Test-time scaling: score vs token budget per sample", "token budget per sample (log scale)", "score (%)", legend: curves.Count > 0);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        return plot.GetImageBytes(width, HeightWithLegend(curves.Count), ImageFormat.Png);
     }
+
+    /// <summary>The legend sits below the plot, outside the data area; the image grows by one line per entry so the
+    /// plot keeps its height however many runs there are, and no entry is drawn over a bar.</summary>
+    public int HeightWithLegend(int entries) => height + (entries > 0 ? 16 + 20 * entries : 0);
 
     private static string Html10(double log10)
     {

@@ -17,9 +17,11 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
         var points = new List<SamplePoint>();
         foreach (var run in runs) points.AddRange(await results.SamplePointsAsync(run.RunId, ct));
         var labels = runs.ToDictionary(r => r.RunId, r => $"{r.RunId}: {RunLabel(r)}");
+        // A 64-digit content-hash id would make a legend entry wider than the chart: charts show its first 12 digits.
+        var chartLabels = runs.ToDictionary(r => r.RunId, r => $"{ShortId(r.RunId)}: {RunLabel(r)}");
 
         var sb = new StringBuilder();
-        sb.Append($"<h1>Qed results report</h1><p class=\"meta\">{runs.Count} runs, {points.Count} samples, generated {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.</p>");
+        sb.Append($"<h1>Qed results report</h1><p class=\"meta\">{Count(runs.Count)} runs, {Count(points.Count)} samples, generated {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.</p>");
         if (runs.Count == 0)
         {
             sb.Append("<p>This run store holds no runs.</p>");
@@ -30,29 +32,29 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
                   + "<th class=\"num\">Score (avg@k ± std)</th><th class=\"num\">Runs (k)</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Tokens</th></tr></thead><tbody>");
         foreach (var r in Leaderboard.From(runs))
             sb.Append($"<tr><td>{E(r.Benchmark)}</td><td>{E(r.Model)}</td><td>{E(r.Scaffold ?? "—")}</td><td class=\"num\">{E(PercentPm(r.ScoreMean, r.ScoreStd))}</td>"
-                      + $"<td class=\"num\">{r.Runs}</td><td class=\"num\">{E(Cost(r.CostUsd))}</td><td class=\"num\">{E(Tokens(r.Tokens))}</td></tr>");
+                      + $"<td class=\"num\">{Count(r.Runs)}</td><td class=\"num\">{E(Cost(r.CostUsd))}</td><td class=\"num\">{E(Tokens(r.Tokens))}</td></tr>");
         sb.Append("</tbody></table>");
 
         sb.Append("<h2>Runs</h2><table id=\"runs\"><thead><tr><th>Run</th><th>Model</th><th>Benchmark</th><th>Scaffold</th><th class=\"num\">Samples</th>"
                   + "<th class=\"num\">Graded</th><th class=\"num\">Score ± std</th><th>Statuses</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
         foreach (var run in runs)
-            sb.Append($"<tr><td>{E(run.RunId)}</td><td>{E(run.Model)}</td><td>{E(run.Benchmark)}</td><td>{E(run.Scaffold ?? "—")}</td>"
-                      + $"<td class=\"num\">{run.Samples}</td><td class=\"num\">{run.Graded}</td><td class=\"num\">{E(PercentPm(run.Score, run.ScoreStd))}</td>"
+            sb.Append($"<tr><td class=\"id\">{E(run.RunId)}</td><td>{E(run.Model)}</td><td>{E(run.Benchmark)}</td><td>{E(run.Scaffold ?? "—")}</td>"
+                      + $"<td class=\"num\">{Count(run.Samples)}</td><td class=\"num\">{Count(run.Graded)}</td><td class=\"num\">{E(PercentPm(run.Score, run.ScoreStd))}</td>"
                       + $"<td>{E(string.Join(", ", run.Statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {s.Value}")))}</td>"
-                      + $"<td class=\"num\">{E(Cost(run.TotalCostUsd))}</td><td class=\"num\">{run.Usage.InputTokens:N0}</td><td class=\"num\">{run.Usage.OutputTokens:N0}</td></tr>");
+                      + $"<td class=\"num\">{E(Cost(run.TotalCostUsd))}</td><td class=\"num\">{Count(run.Usage.InputTokens)}</td><td class=\"num\">{Count(run.Usage.OutputTokens)}</td></tr>");
         sb.Append("</tbody></table>");
 
-        Breakdown(sb, "level", "Score by level", ScoreBreakdown.ByGroup(points, p => p.Level), runs, labels);
-        Breakdown(sb, "category", "Score by category", ScoreBreakdown.ByGroup(points, p => p.Category), runs, labels);
+        Breakdown(sb, "level", "Score by level", ScoreBreakdown.ByGroup(points, p => p.Level), runs, labels, chartLabels);
+        Breakdown(sb, "category", "Score by category", ScoreBreakdown.ByGroup(points, p => p.Category), runs, labels, chartLabels);
 
         sb.Append("<h2>Score vs output tokens</h2>");
         if (points.Any(p => p.Score is not null))
-            Figure(sb, "score-vs-tokens", charts.ScoreVsOutputTokens(points, labels), "Score of each graded sample against the output tokens it used");
+            Figure(sb, "score-vs-tokens", charts.ScoreVsOutputTokens(points, chartLabels), "Score of each graded sample against the output tokens it used");
         else
             sb.Append("<p class=\"empty\">No graded samples yet.</p>");
 
         sb.Append("<h2>Cost per run</h2>");
-        var costs = runs.Select(r => (r.RunId, (double)r.TotalCostUsd)).ToList();
+        var costs = runs.Select(r => (ShortId(r.RunId), (double)r.TotalCostUsd)).ToList();
         Figure(sb, "cost-per-run", charts.CostPerRun(costs), "Cost of each run in US dollars (solving + judging; models without a configured price count as $0)");
 
         var scaffoldRuns = runs.Where(r => !string.IsNullOrEmpty(r.Scaffold)).ToList();
@@ -60,7 +62,7 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
         {
             sb.Append("<h2>Test-time scaling</h2>");
             var curves = scaffoldRuns
-                .Select(r => (labels[r.RunId], ScoreBreakdown.ScalingCurve(points.Where(p => p.RunId == r.RunId))))
+                .Select(r => (chartLabels[r.RunId], ScoreBreakdown.ScalingCurve(points.Where(p => p.RunId == r.RunId))))
                 .Where(c => c.Item2.Count > 0)
                 .Select(c => (c.Item1, (IReadOnlyList<BudgetPoint>)c.Item2))
                 .ToList();
@@ -75,7 +77,10 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
         return Document(sb.ToString());
     }
 
-    private void Breakdown(StringBuilder sb, string id, string title, IReadOnlyList<GroupScore> scores, IReadOnlyList<RunSummary> runs, IReadOnlyDictionary<string, string> labels)
+    private static string ShortId(string id) => id.Length > 16 ? id[..12] + "…" : id;
+
+    private void Breakdown(StringBuilder sb, string id, string title, IReadOnlyList<GroupScore> scores, IReadOnlyList<RunSummary> runs,
+        IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> chartLabels)
     {
         sb.Append($"<h2>{E(title)}</h2>");
         if (scores.Count == 0)
@@ -90,7 +95,7 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
         sb.Append("</tr></thead><tbody>");
         foreach (var runId in runIds)
         {
-            sb.Append($"<tr><td>{E(labels[runId])}</td>");
+            sb.Append($"<tr><td class=\"id\">{E(labels[runId])}</td>");
             foreach (var g in groups)
             {
                 var s = scores.FirstOrDefault(x => x.RunId == runId && x.Group == g);
@@ -99,7 +104,7 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
             sb.Append("</tr>");
         }
         sb.Append("</tbody></table>");
-        Figure(sb, $"score-by-{id}", charts.GroupedScores(title, id, scores, labels), title);
+        Figure(sb, $"score-by-{id}", charts.GroupedScores(title, id, scores, chartLabels), title);
     }
 
     private static void Figure(StringBuilder sb, string id, byte[] png, string caption) =>
@@ -119,6 +124,8 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
         th, td { border: 1px solid #d9dee4; padding: .25rem .5rem; text-align: left; vertical-align: top; }
         thead th { background: #eef2f6; }
         .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        /* 64-digit run ids wrap inside their cell instead of pushing the table past the page. */
+        td.id { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .8rem; overflow-wrap: anywhere; word-break: break-all; max-width: 16rem; }
         .meta { color: #5c6773; } .empty { color: #5c6773; font-style: italic; }
         figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #d9dee4; }
         figcaption { color: #5c6773; font-size: .85rem; }

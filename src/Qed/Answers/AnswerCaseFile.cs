@@ -3,12 +3,16 @@ using System.Text.Json;
 
 namespace Qed.Answers;
 
-/// <summary>One line of an answer-equivalence case file: {"gold", "pred", "expected"?, "options"?: {"match_types", "precision", "strict"}}.</summary>
+/// <summary>One line of an answer-equivalence case file: {"gold", "pred", "expected"?, "options"?: {"match_types",
+/// "precision", "strict", "allow_set_relation_comp"}}. Other top-level fields (origin, note) are carried along.</summary>
 public sealed record AnswerCase(int Line, string Gold, string Pred, bool? Expected, AnswerOptions Options, JsonElement Raw);
 
 /// <summary>Reads answer-equivalence cases from JSONL; a bad line is a <see cref="QedException"/> naming the file, line and field.</summary>
 public static class AnswerCaseFile
 {
+    /// <summary>The options a case may set; any other name in "options" is an error.</summary>
+    public static readonly IReadOnlyList<string> KnownOptions = ["match_types", "precision", "strict", "allow_set_relation_comp"];
+
     public static async IAsyncEnumerable<AnswerCase> ReadAsync(string path, AnswerOptions? defaults = null,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -49,6 +53,11 @@ public static class AnswerCaseFile
         if (root.TryGetProperty("options", out var o) && o.ValueKind != JsonValueKind.Null)
         {
             if (o.ValueKind != JsonValueKind.Object) throw new QedException($"{path}:{lineNumber}: field 'options' must be an object");
+            // An option we do not act on would silently change what a case means: it is an error, never ignored.
+            foreach (var property in o.EnumerateObject())
+                if (!KnownOptions.Contains(property.Name))
+                    throw new QedException($"{path}:{lineNumber}: field 'options.{property.Name}' is not a known option " +
+                                           $"(known: {string.Join(", ", KnownOptions)})");
             if (o.TryGetProperty("match_types", out var mt) && mt.ValueKind != JsonValueKind.Null)
             {
                 if (mt.ValueKind != JsonValueKind.Array || mt.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
@@ -70,6 +79,12 @@ public static class AnswerCaseFile
                 if (st.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                     throw new QedException($"{path}:{lineNumber}: field 'options.strict' must be true or false");
                 options = options with { Strict = st.GetBoolean() };
+            }
+            if (o.TryGetProperty("allow_set_relation_comp", out var sr) && sr.ValueKind != JsonValueKind.Null)
+            {
+                if (sr.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    throw new QedException($"{path}:{lineNumber}: field 'options.allow_set_relation_comp' must be true or false");
+                options = options with { AllowSetRelationComparison = sr.GetBoolean() };
             }
         }
         return new AnswerCase(lineNumber, gold, pred, expected, options, root);

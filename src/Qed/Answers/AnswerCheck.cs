@@ -26,6 +26,11 @@ public sealed record AnswerOptions
     /// <summary>When false, answers that differ only by the names of their variables (f(x) and f(y)) are equivalent.</summary>
     public bool Strict { get; init; } = true;
 
+    /// <summary>Whether a reference that is a set (an interval, a union, a finite set) is compared with a prediction
+    /// that is a condition (-2 ≤ x ≤ 7). When false such a prediction is different; a set predicted for a condition
+    /// is compared either way. Case files call it <c>allow_set_relation_comp</c>, as Math-Verify does.</summary>
+    public bool AllowSetRelationComparison { get; init; } = true;
+
     /// <summary>Longest reply read, in characters; longer inputs are undecided.</summary>
     public int MaxInputChars { get; init; } = 1_000_000;
 

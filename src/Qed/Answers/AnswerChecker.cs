@@ -26,6 +26,8 @@ public static partial class AnswerChecker
             var p = Read(pred, latex, expr, options, budget, reference: false);
             goldShown = g.Shown;
             predShown = p.Shown;
+            if (p.Malformed)
+                return new AnswerCheck(AnswerVerdict.Undecided, goldShown, null, "the prediction is malformed: a \\boxed{ is never closed");
             if (g.Text is null)
                 return new AnswerCheck(AnswerVerdict.Undecided, null, predShown, "no answer found in the gold");
             if (p.Text is null)
@@ -36,12 +38,13 @@ public static partial class AnswerChecker
                 return new AnswerCheck(AnswerVerdict.Equivalent, goldShown, predShown, "same worded answer");
             if (g.Expr is null || p.Expr is null)
             {
+                // Unparsed text is compared as written, macros included: "\foo{5}" and "\frac{1}{2" are not "5" and "12".
                 var why = g.Expr is null ? $"gold not parsed ({g.Error})" : $"prediction not parsed ({p.Error})";
-                return PlainText(g.Text) == PlainText(p.Text)
+                return ExactText(g.Text) == ExactText(p.Text)
                     ? new AnswerCheck(AnswerVerdict.Equivalent, goldShown, predShown, $"same text; {why}")
                     : new AnswerCheck(AnswerVerdict.Undecided, goldShown, predShown, why);
             }
-            var judgement = new AnswerComparison(budget, options.Precision, options.Strict).Compare(g.Expr, p.Expr);
+            var judgement = new AnswerComparison(budget, options.Precision, options.Strict, options.AllowSetRelationComparison).Compare(g.Expr, p.Expr);
             var verdict = judgement.Outcome switch
             {
                 Outcome.Equal => AnswerVerdict.Equivalent,
@@ -77,17 +80,18 @@ public static partial class AnswerChecker
         return latex || expr ? (latex, expr) : (true, true);
     }
 
-    private sealed record Side(string? Text, MathExpr? Expr, string? Error, string? Shown);
+    private sealed record Side(string? Text, MathExpr? Expr, string? Error, string? Shown, bool Malformed = false);
 
     private static Side Read(string reply, bool latex, bool expr, AnswerOptions options, AnswerBudget budget, bool reference)
     {
         var found = FinalAnswerExtraction.Find(reply, latex, expr, words: true, reference);
         budget.Check();
         if (found is null) return new Side(null, null, "no answer", null);
+        if (found.How == FinalAnswerExtraction.MalformedAnswer) return new Side(null, null, "malformed", null, Malformed: true);
         if (found.How == FinalAnswerExtraction.WordsAnswer) return Worded(found.Text);
         if (found.Text.Length > options.MaxAnswerChars)
             throw new AnswerLimitException($"extracted answer longer than {options.MaxAnswerChars} characters");
-        var prepared = Prepare(found.Text, found.Plain);
+        var prepared = Prepare(FinalAnswerExtraction.JoinParts(found.Text) ?? found.Text, found.Plain);
         // "odd $n$", "P(n) = … for some integer a": qualified in words, so compared as text (or by a judge), never as letters.
         if (FinalAnswerExtraction.IsProse(WithoutCommands(prepared))) return Worded(found.Text);
         try
@@ -98,8 +102,44 @@ public static partial class AnswerChecker
         }
         catch (ParseException e)
         {
+            // "a = \weird{b} = 7": a chain whose middle we cannot read still states its final side.
+            var last = FinalSide(prepared);
+            if (last is not null)
+            {
+                try
+                {
+                    var normal = AnswerShapes.Normalize(MathParser.Parse(last, budget), budget);
+                    return new Side(found.Text, normal, null, MathRender.Display(normal));
+                }
+                catch (ParseException) { }
+            }
             return new Side(found.Text, null, e.Message, prepared);
         }
+    }
+
+    /// <summary>The text after the last '=' outside brackets and braces, when there is one and it is not empty.</summary>
+    private static string? FinalSide(string s)
+    {
+        var depth = 0;
+        var at = -1;
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (c == '\\') { i++; continue; }
+            if (c is '{' or '(' or '[') depth++;
+            else if (c is '}' or ')' or ']') depth--;
+            else if (c == '=' && depth == 0) at = i;
+        }
+        if (at < 0 || depth != 0) return null;
+        var rest = s[(at + 1)..].Trim();
+        return rest.Length == 0 ? null : rest;
+    }
+
+    /// <summary>Text as written, without white space or maths delimiters: how unparsed answers are compared.</summary>
+    private static string ExactText(string s)
+    {
+        var simplified = LatexCleaning.Simplify(LatexCleaning.RepairEscapes(s));
+        return new string(simplified.Where(c => !char.IsWhiteSpace(c)).ToArray());
     }
 
     /// <summary>Cleans an extracted answer for the parser; plain-text numbers may use a decimal comma (2,74).</summary>

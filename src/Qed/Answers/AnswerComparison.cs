@@ -16,7 +16,7 @@ internal readonly record struct Judgement(Outcome Outcome, string Reason)
 /// matrices, text), then for scalars by exact evaluation, at several rational points when there are free symbols.
 /// One instance serves one check.
 /// </summary>
-internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool strict)
+internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool strict, bool allowSetRelation = true)
 {
     private const int Points = 6;
 
@@ -28,11 +28,17 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
         if (MathRender.Canonical(g) == MathRender.Canonical(p)) return Judgement.Equal("same expression after normalisation");
 
         if (g is RelationExpr gr && p is RelationExpr pr) return CompareRelations(gr, pr, d);
+        if (!allowSetRelation && IsSetLike(g) && (p is RelationExpr pc && AnswerShapes.TryLabelValue(pc) is null || IsConditionList(p)))
+            return Judgement.Different("a condition is not compared with a set (allow_set_relation_comp is false)");
+        // Not strict: a tuple and a set of the same items match, as in Math-Verify.
+        if (!strict && (g is TupleExpr && p is SetExpr || g is SetExpr && p is TupleExpr))
+            return Unordered(g is TupleExpr gt1 ? gt1.Items : Items(g), p is TupleExpr pt1 ? pt1.Items : Items(p), d);
         if (g is RelationExpr || p is RelationExpr)
         {
             var rel = (RelationExpr)(g is RelationExpr ? g : p);
             var other = g is RelationExpr ? p : g;
-            var value = AnswerShapes.TryLabelValue(rel);
+            // A label ("x = 5") or a computation whose final side is a value ("2 + 3 = 5", "A + B = [[…]]", "m + n = 41").
+            var value = AnswerShapes.TryLabelValue(rel) ?? AnswerShapes.TryFinalValue(rel, reference: g is RelationExpr);
             if (value is not null) return g is RelationExpr ? Compare(value, p, d) : Compare(g, value, d);
             if (other is IntervalExpr or UnionExpr or TupleExpr { Items.Count: 2 } && RealSets.TryFrom(rel, out _))
                 return CompareRealSets(g, p);
@@ -95,6 +101,8 @@ internal sealed class AnswerComparison(AnswerBudget budget, int precision, bool 
             return Judgement.Different($"a {Kind(g)} against a {Kind(p)}");
         return CompareScalars(g, p);
     }
+
+    private static bool IsSetLike(MathExpr e) => e is IntervalExpr or UnionExpr or SetExpr or TupleExpr { Items.Count: 2 };
 
     private static bool IsConditionList(MathExpr e) =>
         e is AnswerListExpr l && l.Items.All(x => x is RelationExpr r && AnswerShapes.TryLabelValue(r) is null);

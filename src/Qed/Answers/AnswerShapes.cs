@@ -33,7 +33,10 @@ internal static class AnswerShapes
         CallExpr { Function: var f } c when f.StartsWith("apply:", StringComparison.Ordinal) =>
             c.Args.All(a => a is SymbolExpr or NumberExpr or ConstantExpr),
         CallExpr { Function: "abs" } c => IsNameLike(c.Args[0]),
-        ProductExpr p => p.Factors.All(f => f is SymbolExpr or IndexedExpr),
+        // AB, \frac{AB}{CD}: names over names. A bare 1/x is not a name ("\frac{1}{x} = 2" is a condition on x).
+        ProductExpr p => p.Factors.All(f => f is SymbolExpr or IndexedExpr || f is ProductExpr && IsNameLike(f)
+                                            || f is PowerExpr { Exponent: NumberExpr { Value: var k } } pw && k == Rational.MinusOne && IsNameLike(pw.Base)),
+        TextExpr t => t.Text.Length is > 0 and <= 40 && t.Text.All(c => char.IsLetter(c) || c == ' '),
         RatioExpr r => r.Parts.All(IsNameLike),
         TupleExpr t => t.Items.All(IsNameLike),
         _ => false,
@@ -56,6 +59,24 @@ internal static class AnswerShapes
         for (var k = 0; k < r.Ops.Count; k++) if (r.Ops[k] == "=") lastEq = k;
         return lastEq >= 0 ? r.Operands[lastEq + 1] : r.Operands[^1];
     }
+
+    /// <summary>The final side of an equality chain that shows a computation: in a prediction, "A + B = [[1, 2], [3, 4]]",
+    /// "2x = 6 = 6.0" state their final side (as Math-Verify reads a predicted equation against a value); in a reference
+    /// only a sum or product of plain names ("m + n = 41") is a label. The final side must be a nonzero constant, a
+    /// tuple or a matrix of constants: "a^2 + b = 0" stays a condition. Null otherwise.</summary>
+    public static MathExpr? TryFinalValue(RelationExpr r, bool reference)
+    {
+        if (r.Ops.Count == 0 || !r.Ops.All(o => o is "=")) return null;
+        var last = r.Operands[^1];
+        if (FreeSymbols(last).Count > 0 || ContainsText(last) || last is NumberExpr { Value.IsZero: true }) return null;
+        var earlier = r.Operands.Take(r.Operands.Count - 1).ToList();
+        if (earlier.Any(o => o is TupleExpr or SetExpr or IntervalExpr or RelationExpr or AnswerListExpr)) return null;
+        if (reference && !earlier.All(o => o is SumExpr { Terms: var t } ? t.All(x => x is SymbolExpr) : o is ProductExpr { Factors: var f } && f.All(x => x is SymbolExpr)))
+            return null;
+        return last;
+    }
+
+    private static bool ContainsText(MathExpr e) => e is TextExpr || Children(e).Any(ContainsText);
 
     public static HashSet<string> FreeSymbols(MathExpr e)
     {

@@ -26,7 +26,7 @@ public static partial class LatexCleaning
         "cdots", "displaystyle", "textstyle", "overline", "underline", "vec", "hat", "bar", "tilde", "emptyset",
         "varnothing", "to", "rightarrow", "Rightarrow", "implies", "iff", "mid", "vert", "lvert", "rvert", "Vert",
         "prime", "mod", "pmod", "bmod", "ast", "hline", "therefore", "because", "sum", "prod", "approxeq", "dagger",
-        "newline", "not", "nabla", "overrightarrow", "widehat", "angle", "triangle", "ell", "cong", "parallel",
+        "newline", "not", "nabla", "overrightarrow", "widehat", "angle", "triangle", "ell", "cong", "parallel", "langle", "rangle", "textcolor", "color", "colorbox",
     };
 
     private static readonly string[] GluedPrefixes = ["qquad", "quad", "cdot", "times"];
@@ -113,6 +113,9 @@ public static partial class LatexCleaning
     /// <summary>Maps Unicode mathematics to LaTeX and removes spacing, sizing and dollar noise.</summary>
     public static string Simplify(string text)
     {
+        // Digit groups first, while a line break still differs from a space: "12\,345" and "1 000 000" are one
+        // number each, "12\n345" stays two.
+        if (MayHaveDigitGroups(text)) text = DigitGroupsRe().Replace(text, m => DigitsOnly(m.Value));
         var sb = new StringBuilder(text.Length + 16);
         foreach (var c in text)
         {
@@ -151,6 +154,42 @@ public static partial class LatexCleaning
         s = s.Replace("\\$", " ").Replace("$", " ").Replace("\\%", "%").Replace("~", " ");
         return s.Trim().TrimEnd('.', ',', ';', ' ').Trim();
     }
+
+    /// <summary>Cheap test before the digit-group expression runs: a digit, then a separator, then three digits.</summary>
+    private static bool MayHaveDigitGroups(string s)
+    {
+        for (var i = 1; i + 3 < s.Length; i++)
+        {
+            if (!char.IsAsciiDigit(s[i - 1])) continue;
+            var c = s[i];
+            var next = c switch
+            {
+                ' ' or '\u2009' or '\u202f' or '\u00a0' => i + 1,
+                '\\' => s[i + 1] is ',' or ':' or ';' or '!' or ' ' ? i + 2 : s.AsSpan(i).StartsWith("\\thinspace") ? i + 10 : -1,
+                '{' => s[i + 1] == ',' && s[i + 2] == '}' ? i + 3 : -1,
+                ',' => s[i + 1] == '\\' && s[i + 2] == '!' ? i + 3 : -1,
+                _ => -1,
+            };
+            while (next > 0 && next < s.Length && s[next] == ' ') next++;
+            if (next > 0 && next + 2 < s.Length && char.IsAsciiDigit(s[next]) && char.IsAsciiDigit(s[next + 1]) && char.IsAsciiDigit(s[next + 2]))
+                return true;
+        }
+        return false;
+    }
+
+    private static string DigitsOnly(string s)
+    {
+        var sb = new StringBuilder(s.Length);
+        foreach (var c in s) if (char.IsAsciiDigit(c)) sb.Append(c);
+        return sb.ToString();
+    }
+
+    // A group of 1-3 digits, then groups of exactly three digits, each after one digit-group separator: a LaTeX space
+    // (\, \: \; \! \  \thinspace), a braced comma {,}, a comma with a negative space ,\!, a plain, thin or
+    // no-break space. Not after a letter, a digit, ^ or _ (x^2 100 is not x^2100), not before a further digit.
+    // A bare comma is not listed: whether it separates digits depends on brackets, which the lexer knows.
+    [GeneratedRegex(@"(?<![\w^_.}\\])\d{1,3}(?:(?:\\[,:;! ]|\\thinspace\s*|\{,\}|,\\!|[ \u2009\u202f\u00a0])\d{3})+(?![\d])|(?<=\.)\d{3}(?:\\,\d{3})+(?!\d)", RegexOptions.None, 200)]
+    private static partial Regex DigitGroupsRe();
 
     [GeneratedRegex(@"\\pmod\s*\{[^{}]*\}|\\pmod\s*\d+|\(\s*\\?mod\s+\d+\s*\)", RegexOptions.None, 200)]
     private static partial Regex PmodRe();

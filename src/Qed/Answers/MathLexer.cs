@@ -63,6 +63,9 @@ internal static class MathLexer
                     if (TextCommands.Contains(name))
                     {
                         var (content, next) = ReadGroup(s, i);
+                        // "\text{3" never closes its group: malformed, not the text "3".
+                        if (next == s.Length && (s.Length == 0 || s[^1] != '}') && content.Length > 0)
+                            throw new ParseException($"\\{name}{{ is not closed");
                         i = next;
                         var trimmed = content.Trim();
                         if (name is "mathrm" or "operatorname" or "mathsf")
@@ -71,6 +74,13 @@ internal static class MathLexer
                             if (Words.Contains(trimmed)) { tokens.Add(new Token(TokenKind.Word, trimmed)); continue; }
                         }
                         tokens.Add(new Token(TokenKind.Text, trimmed));
+                        continue;
+                    }
+                    // ⟨1, 2⟩ is a tuple written with angle brackets.
+                    if (name is "langle" or "rangle")
+                    {
+                        tokens.Add(new Token(TokenKind.Op, name == "langle" ? "(" : ")"));
+                        depth = name == "langle" ? depth + 1 : Math.Max(0, depth - 1);
                         continue;
                     }
                     tokens.Add(new Token(TokenKind.Command, name));

@@ -56,7 +56,9 @@ internal static class RealSets
         }
     }
 
-    private static bool IsVariable(MathExpr e) => e is SymbolExpr;
+    // The quantity a condition bounds: x, x_1, a_n, f(x).
+    private static bool IsVariable(MathExpr e) => e is SymbolExpr or IndexedExpr
+        || e is CallExpr { Function: var f } c && f.StartsWith("apply:", StringComparison.Ordinal) && c.Args.All(a => a is SymbolExpr);
     private static bool IsAbsVariable(MathExpr e) => e is CallExpr { Function: "abs", Args: [SymbolExpr] };
     private static bool IsConstant(MathExpr e) => AnswerShapes.FreeSymbols(e).Count == 0;
 

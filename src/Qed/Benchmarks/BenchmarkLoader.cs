@@ -26,6 +26,10 @@ public sealed record ColumnMapping
     internal static readonly string[] SourceNames = ["Source", "competition", "origin"];
 }
 
+/// <summary>A benchmark opened for streaming: its name, mode and warnings, how many problems were selected, and a way
+/// to read them (again) one at a time.</summary>
+public sealed record StreamedBenchmark(Benchmark Benchmark, int Count, Func<CancellationToken, IAsyncEnumerable<Problem>> Open);
+
 /// <summary>A benchmark the registry knows: where its canonical file lives and what it must hash to.</summary>
 /// <param name="RelativePath">path under <c>QED_DATA_DIR</c> and under the cache directory.</param>
 /// <param name="Sha256">expected hex sha256 of the file; null when no pinned hash is known (the file is then used unchecked, with a warning).</param>
@@ -55,13 +59,19 @@ public sealed class BenchmarkLoader
     private readonly string? _dataDir;
     private readonly string _cacheDir;
     private readonly HttpClient? _http;
+    private readonly InputOptions _input;
 
     /// <param name="dataDir">offline copies (<c>QED_DATA_DIR</c>).</param>
     /// <param name="cacheDir">where downloads are kept (default <c>$QED_CACHE_DIR</c> or <c>~/.cache/qed</c>).</param>
     /// <param name="http">for downloads; null forbids downloading.</param>
-    public BenchmarkLoader(string? dataDir = null, string? cacheDir = null, HttpClient? http = null, IReadOnlyList<BenchmarkSource>? registry = null)
+    public BenchmarkLoader(string? dataDir = null, string? cacheDir = null, HttpClient? http = null, IReadOnlyList<BenchmarkSource>? registry = null,
+        InputOptions? input = null)
     {
-        _registry = registry ?? Registry;
+        _input = input ?? InputOptions.Strict;
+        // QED_GITHUB_RAW moves the GitHub-hosted files (the IMO-Bench CSVs) onto a mirror, as it does the protocol files.
+        var rawBase = Environment.GetEnvironmentVariable(Qed.Protocols.GitHubRaw.Variable);
+        _registry = registry ?? (string.IsNullOrWhiteSpace(rawBase) ? Registry
+            : Registry.Select(s => s with { Url = Qed.Protocols.GitHubRaw.Rebase(s.Url, rawBase) }).ToList());
         _dataDir = dataDir ?? Environment.GetEnvironmentVariable("QED_DATA_DIR");
         _cacheDir = cacheDir ?? Environment.GetEnvironmentVariable("QED_CACHE_DIR")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "qed");
@@ -89,10 +99,100 @@ public sealed class BenchmarkLoader
             throw new QedException($"benchmark '{idOrPath}' is neither a known id ({string.Join(", ", _registry.Select(r => r.Id))}) nor an existing file");
         }
 
-        var rows = await TableReader.ReadAsync(path, cancellationToken);
-        var problems = ProblemRows.ToProblems(path, name, rows, columns ?? new ColumnMapping(), warnings);
+        var mapper = new ProblemMapper(path, name, columns ?? new ColumnMapping(), warnings);
+        var problems = new List<Problem>();
+        await foreach (var row in TableReader.StreamAsync(path, _input, cancellationToken))
+            if (mapper.Next(row) is { } p) problems.Add(p);
+        mapper.Finish();
         var mode = source?.Mode ?? Benchmark.InferMode(problems);
         return new Benchmark(name, mode, problems, warnings);
+    }
+
+    /// <summary>
+    /// Opens a benchmark for streaming: one pass over the selected problems (stopping after <paramref name="limit"/>)
+    /// checks every row, counts them and decides the grading mode, keeping no problem; each
+    /// <see cref="StreamedBenchmark.Open"/> then reads them again, one at a time.
+    /// </summary>
+    public async Task<StreamedBenchmark> OpenAsync(string idOrPath, ColumnMapping? columns, int? limit, IReadOnlyCollection<string>? ids,
+        CancellationToken cancellationToken)
+    {
+        var (source, path, name, warnings) = await ResolveAsync(idOrPath, cancellationToken);
+        var map = columns ?? new ColumnMapping();
+        var wanted = ids is { Count: > 0 } ? new HashSet<string>(ids) : null;
+        var found = new HashSet<string>();
+        int count = 0;
+        bool allSchemes = true, allAnswerOnly = true;
+        // Repeated ids are found by sorting (64-bit hash, line) pairs, 16 bytes a row, instead of holding every id.
+        var keys = new List<(ulong Hash, int Line)>();
+        await foreach (var (p, line) in SelectAsync(path, name, map, limit, wanted, warnings, cancellationToken, checkIds: false))
+        {
+            count++;
+            keys.Add((IdHash(p.Id), line));
+            if (wanted is not null) found.Add(p.Id);
+            allSchemes &= !string.IsNullOrWhiteSpace(p.MarkingScheme);
+            allAnswerOnly &= string.IsNullOrWhiteSpace(p.ReferenceSolution) && !string.IsNullOrWhiteSpace(p.ShortAnswer);
+        }
+        await CheckRepeatedIdsAsync(path, name, map, keys, cancellationToken);
+        if (wanted is not null && (limit is null || count < limit) && wanted.Except(found).ToList() is { Count: > 0 } unknown)
+            throw new QedException($"--problems: unknown id(s) {string.Join(", ", ids!.Where(unknown.Contains))} in {name}");
+        var mode = source?.Mode ?? (count > 0 && allSchemes ? GradingMode.MarkingScheme : count > 0 && allAnswerOnly ? GradingMode.Answer : GradingMode.Proof);
+        return new StreamedBenchmark(new Benchmark(name, mode, [], warnings), count,
+            ct => Problems(SelectAsync(path, name, map, limit, wanted, [], ct, checkIds: false)));
+    }
+
+    private static async IAsyncEnumerable<Problem> Problems(IAsyncEnumerable<(Problem Problem, int Line)> rows)
+    {
+        await foreach (var (p, _) in rows) yield return p;
+    }
+
+    private static ulong IdHash(string id)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id), hash);
+        return BitConverter.ToUInt64(hash);
+    }
+
+    /// <summary>Fails on the first line whose id an earlier line already used; hash matches are confirmed by reading
+    /// those lines' ids again, so a hash collision is never reported as a repeat.</summary>
+    private async Task CheckRepeatedIdsAsync(string path, string name, ColumnMapping map, List<(ulong Hash, int Line)> keys, CancellationToken ct)
+    {
+        keys.Sort();
+        var suspects = new HashSet<int>();
+        for (var i = 1; i < keys.Count; i++)
+            if (keys[i].Hash == keys[i - 1].Hash) { suspects.Add(keys[i].Line); suspects.Add(keys[i - 1].Line); }
+        if (suspects.Count == 0) return;
+        var firstLine = new Dictionary<string, int>();
+        await foreach (var (p, line) in SelectAsync(path, name, map, null, null, [], ct, checkIds: false))
+        {
+            if (!suspects.Contains(line)) continue;
+            if (firstLine.TryGetValue(p.Id, out var first))
+                throw new QedException($"{path}:{line}: problem id '{p.Id}' already used on line {first}");
+            firstLine[p.Id] = line;
+        }
+    }
+
+    private async IAsyncEnumerable<(Problem Problem, int Line)> SelectAsync(string path, string name, ColumnMapping map, int? limit, HashSet<string>? wanted,
+        List<string> warnings, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, bool checkIds = true)
+    {
+        var mapper = new ProblemMapper(path, name, map, warnings, checkIds);
+        var taken = 0;
+        await foreach (var row in TableReader.StreamAsync(path, _input, ct))
+        {
+            if (limit is { } n && taken >= n) yield break;
+            if (mapper.Next(row) is not { } p || wanted is not null && !wanted.Contains(p.Id)) continue;
+            taken++;
+            yield return (p, row.Line);
+        }
+        mapper.Finish();
+    }
+
+    private async Task<(BenchmarkSource? Source, string Path, string Name, List<string> Warnings)> ResolveAsync(string idOrPath, CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        var source = _registry.FirstOrDefault(s => s.Id == idOrPath);
+        if (source is not null) return (source, await LocateAsync(source, warnings, cancellationToken), source.Id, warnings);
+        if (File.Exists(idOrPath)) return (null, idOrPath, Path.GetFileNameWithoutExtension(idOrPath), warnings);
+        throw new QedException($"benchmark '{idOrPath}' is neither a known id ({string.Join(", ", _registry.Select(r => r.Id))}) nor an existing file");
     }
 
     private async Task<string> LocateAsync(BenchmarkSource source, List<string> warnings, CancellationToken ct)
@@ -140,7 +240,9 @@ public sealed class BenchmarkLoader
                 why = e.Message;
             }
         }
-        var local = localTried is null ? "QED_DATA_DIR is not set" : $"no local copy at {localTried}";
+        var local = localTried is null
+            ? $"QED_DATA_DIR is not set (point it at a folder holding {source.RelativePath}; see README, \"Benchmark data\")"
+            : $"no local copy at {localTried} (QED_DATA_DIR must hold {source.RelativePath})";
         throw new QedException($"benchmark '{source.Id}': {local}, and downloading {source.Url} failed ({why})");
     }
 
@@ -165,8 +267,31 @@ public static class ProblemRows
 {
     public static IReadOnlyList<Problem> ToProblems(string path, string benchmark, IReadOnlyList<TableRow> rows, ColumnMapping map, List<string> warnings)
     {
-        if (rows.Count == 0) return [];
-        var columns = rows[0].Fields.Keys.Where(k => k != "__extra").ToList();
+        var mapper = new ProblemMapper(path, benchmark, map, warnings);
+        var problems = new List<Problem>();
+        foreach (var row in rows)
+            if (mapper.Next(row) is { } p) problems.Add(p);
+        mapper.Finish();
+        return problems;
+    }
+}
+
+/// <summary>
+/// Maps rows to problems one at a time (so a file can be streamed): finds the columns from the first row, repairs
+/// the known AnswerBench v2 defects, rejects empty statements and repeated ids with the line.
+/// </summary>
+/// <param name="checkIds">false when the rows were already checked (a second pass over the same file).</param>
+public sealed class ProblemMapper(string path, string benchmark, ColumnMapping map, List<string> warnings, bool checkIds = true)
+{
+    // Ids are remembered by a 128-bit hash: a million ids cost ~40 MB instead of the ~100 MB their strings would.
+    private readonly Dictionary<UInt128, int> _seen = new();
+    private int _trimmed, _count;
+    private bool _ready, _answerBenchShape;
+    private string? _idCol, _problemCol, _solutionCol, _guidelinesCol, _schemeCol, _answerCol, _levelCol, _categoryCol, _sourceCol;
+
+    private void Prepare(TableRow first)
+    {
+        var columns = first.Fields.Keys.Where(k => k != "__extra").ToList();
         string? Find(string? over, string[] names, string field)
         {
             if (over is not null)
@@ -176,64 +301,73 @@ public static class ProblemRows
                     if (Normal(c) == Normal(n)) return c;
             return null;
         }
-        var idCol = Find(map.Id, ColumnMapping.IdNames, "the problem id");
-        var problemCol = Find(map.Problem, ColumnMapping.ProblemNames, "the problem statement")
+        _idCol = Find(map.Id, ColumnMapping.IdNames, "the problem id");
+        _problemCol = Find(map.Problem, ColumnMapping.ProblemNames, "the problem statement")
             ?? throw new QedException($"{path}:1: no problem column (looked for {string.Join(", ", ColumnMapping.ProblemNames)}; name it with --problem-column)");
-        var solutionCol = Find(map.Solution, ColumnMapping.SolutionNames, "the reference solution");
-        var guidelinesCol = Find(map.Guidelines, ColumnMapping.GuidelineNames, "the guidelines");
-        var schemeCol = Find(map.MarkingScheme, ColumnMapping.SchemeNames, "the marking scheme");
-        var answerCol = Find(map.Answer, ColumnMapping.AnswerNames, "the short answer");
-        var levelCol = Find(map.Level, ColumnMapping.LevelNames, "the level");
-        var categoryCol = Find(map.Category, ColumnMapping.CategoryNames, "the category");
-        var sourceCol = Find(map.Source, ColumnMapping.SourceNames, "the source");
-        var answerBenchShape = columns.SequenceEqual(["Problem ID", "Problem", "Short Answer", "Category", "Subcategory", "Source"]);
+        _solutionCol = Find(map.Solution, ColumnMapping.SolutionNames, "the reference solution");
+        _guidelinesCol = Find(map.Guidelines, ColumnMapping.GuidelineNames, "the guidelines");
+        _schemeCol = Find(map.MarkingScheme, ColumnMapping.SchemeNames, "the marking scheme");
+        _answerCol = Find(map.Answer, ColumnMapping.AnswerNames, "the short answer");
+        _levelCol = Find(map.Level, ColumnMapping.LevelNames, "the level");
+        _categoryCol = Find(map.Category, ColumnMapping.CategoryNames, "the category");
+        _sourceCol = Find(map.Source, ColumnMapping.SourceNames, "the source");
+        _answerBenchShape = columns.SequenceEqual(["Problem ID", "Problem", "Short Answer", "Category", "Subcategory", "Source"]);
+        _ready = true;
+    }
 
-        var problems = new List<Problem>();
-        var seen = new Dictionary<string, int>();
-        int trimmed = 0;
-        foreach (var row in rows)
+    /// <summary>The problem of this row, or null when the row is skipped (with a warning).</summary>
+    public Problem? Next(TableRow row)
+    {
+        if (!_ready) Prepare(row);
+        var f = row.Fields;
+        string? Get(string? col) => col is null ? null : f.GetValueOrDefault(col);
+        var id = Get(_idCol)?.Trim();
+        if (string.IsNullOrEmpty(id)) id = $"{benchmark}-{_count + 1:000}";
+        var statement = Get(_problemCol);
+        var answer = Get(_answerCol);
+        var category = Get(_categoryCol);
+        var source = Get(_sourceCol);
+
+        if (_answerBenchShape && string.IsNullOrEmpty(f.GetValueOrDefault("Source")))
         {
-            var f = row.Fields;
-            string? Get(string? col) => col is null ? null : f.GetValueOrDefault(col);
-            var id = Get(idCol)?.Trim();
-            if (string.IsNullOrEmpty(id)) id = $"{benchmark}-{problems.Count + 1:000}";
-            var statement = Get(problemCol);
-            var answer = Get(answerCol);
-            var category = Get(categoryCol);
-            var source = Get(sourceCol);
-
-            if (answerBenchShape && string.IsNullOrEmpty(f.GetValueOrDefault("Source")))
+            // AnswerBench v2 imo-bench-algebra-036: problem and answer merged into one field, the rest shifted left.
+            var merged = statement ?? "";
+            var cut = merged.LastIndexOf("\n,", StringComparison.Ordinal);
+            if (cut < 0)
             {
-                // AnswerBench v2 imo-bench-algebra-036: problem and answer merged into one field, the rest shifted left.
-                var merged = statement ?? "";
-                var cut = merged.LastIndexOf("\n,", StringComparison.Ordinal);
-                if (cut < 0)
-                {
-                    warnings.Add($"{path}:{row.Line}: problem {id} has shifted columns that cannot be repaired; skipped");
-                    continue;
-                }
-                statement = merged[..cut];
-                answer = merged[(cut + 2)..].TrimEnd('"');
-                category = f.GetValueOrDefault("Short Answer");
-                source = f.GetValueOrDefault("Subcategory");
-                warnings.Add($"{path}:{row.Line}: problem {id}: repaired merged Problem/Short Answer fields (columns shifted left)");
+                warnings.Add($"{path}:{row.Line}: problem {id} has shifted columns that cannot be repaired; skipped");
+                return null;
             }
-
-            if (string.IsNullOrWhiteSpace(statement))
-                throw new QedException($"{path}:{row.Line}: field '{problemCol}': empty problem statement (problem {id})");
-            if (answer is not null && answer != answer.Trim())
-            {
-                answer = answer.Trim();
-                trimmed++;
-            }
-            if (seen.TryGetValue(id, out var firstLine))
-                throw new QedException($"{path}:{row.Line}: field '{idCol ?? "id"}': problem id '{id}' already used on line {firstLine}");
-            seen[id] = row.Line;
-            problems.Add(new Problem(id, statement.Trim(), Empty(Get(solutionCol)), Empty(Get(guidelinesCol)), Empty(Get(schemeCol)),
-                Empty(answer), Empty(Get(levelCol)?.Trim()), Empty(category?.Trim()), Empty(source?.Trim()), benchmark, InputRowJson(f)));
+            statement = merged[..cut];
+            answer = merged[(cut + 2)..].TrimEnd('"');
+            category = f.GetValueOrDefault("Short Answer");
+            source = f.GetValueOrDefault("Subcategory");
+            warnings.Add($"{path}:{row.Line}: problem {id}: repaired merged Problem/Short Answer fields (columns shifted left)");
         }
-        if (trimmed > 0) warnings.Add($"{path}: trimmed surrounding whitespace from {trimmed} short answers");
-        return problems;
+
+        if (string.IsNullOrWhiteSpace(statement))
+            throw new QedException($"{path}:{row.Line}: field '{_problemCol}': empty problem statement (problem {id})");
+        if (answer is not null && answer != answer.Trim())
+        {
+            answer = answer.Trim();
+            _trimmed++;
+        }
+        if (checkIds)
+        {
+            var key = IdKey(id);
+            if (_seen.TryGetValue(key, out var firstLine))
+                throw new QedException($"{path}:{row.Line}: field '{_idCol ?? "id"}': problem id '{id}' already used on line {firstLine}");
+            _seen[key] = row.Line;
+        }
+        _count++;
+        return new Problem(id, statement.Trim(), Empty(Get(_solutionCol)), Empty(Get(_guidelinesCol)), Empty(Get(_schemeCol)),
+            Empty(answer), Empty(Get(_levelCol)?.Trim()), Empty(category?.Trim()), Empty(source?.Trim()), benchmark, InputRowJson(f));
+    }
+
+    /// <summary>Adds the warnings that summarise the whole file.</summary>
+    public void Finish()
+    {
+        if (_trimmed > 0) warnings.Add($"{path}: trimmed surrounding whitespace from {_trimmed} short answers");
     }
 
     private static string? Empty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
@@ -244,4 +378,11 @@ public static class ProblemRows
             .Select(p => KeyValuePair.Create(p.Key, (System.Text.Json.Nodes.JsonNode?)p.Value))).ToJsonString();
 
     private static string Normal(string s) => new(s.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
+
+    private static UInt128 IdKey(string id)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id), hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash);
+    }
 }

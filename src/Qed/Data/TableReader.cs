@@ -3,24 +3,28 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsvHelper;
+using Qed.Benchmarks;
 using Parquet.Serialization;
 
 namespace Qed.Data;
 
 /// <summary>
 /// Reads the rows of a JSONL, Parquet or CSV file as <see cref="DataRow"/>s, failing with the file, line
-/// and reason on anything malformed.
+/// and reason on anything malformed: invalid UTF-8 and rows over <see cref="InputLimits"/> included.
 /// </summary>
 public static class TableReader
 {
-    public static IAsyncEnumerable<DataRow> ReadAsync(string path, CancellationToken cancellationToken = default)
+    public static IAsyncEnumerable<DataRow> ReadAsync(string path, CancellationToken cancellationToken = default) =>
+        ReadAsync(path, InputOptions.Strict, cancellationToken);
+
+    public static IAsyncEnumerable<DataRow> ReadAsync(string path, InputOptions options, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(path)) throw new QedException($"{path}: no such file");
         return TableFormats.Of(path) switch
         {
-            TableFormat.Jsonl => ReadJsonlAsync(path, cancellationToken),
+            TableFormat.Jsonl => ReadJsonlAsync(path, options, cancellationToken),
             TableFormat.Parquet => ReadParquetAsync(path, cancellationToken),
-            TableFormat.Csv => ReadCsvAsync(path, cancellationToken),
+            TableFormat.Csv => ReadCsvAsync(path, options, cancellationToken),
             _ => throw new InvalidOperationException(),
         };
     }
@@ -40,16 +44,23 @@ public static class TableReader
         return rows;
     }
 
-    private static async IAsyncEnumerable<DataRow> ReadJsonlAsync(string path, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<DataRow> ReadJsonlAsync(string path, InputOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
-        using var reader = new StreamReader(path);
+        using var reader = CheckedTextReader.Open(path, options);
         long line = 0;
-        while (await reader.ReadLineAsync(ct) is { } text)
+        while (reader.ReadLine(options.Limits.MaxRowChars, out var tooLong) is { } text)
         {
+            ct.ThrowIfCancellationRequested();
             line++;
+            if (tooLong) throw Benchmarks.TableReader.RowTooLong(path, line, text, options.Limits);
             if (string.IsNullOrWhiteSpace(text)) continue;
-            yield return new DataRow(ParseJsonObject(text, path, line), path, line);
+            var fields = ParseJsonObject(text, path, line);
+            foreach (var (name, value) in fields)
+                if (value is JsonValue v && v.TryGetValue<string>(out var str) && str.Length > options.Limits.MaxFieldChars)
+                    throw new QedException($"{path}:{line}: field '{name}' is longer than the {InputLimits.Describe(options.Limits.MaxFieldChars)} field limit");
+            yield return new DataRow(fields, path, line);
         }
+        await Task.CompletedTask;
     }
 
     internal static JsonObject ParseJsonObject(string text, string path, long line)
@@ -66,15 +77,18 @@ public static class TableReader
         return node as JsonObject ?? throw new QedException($"{path}:{line}: expected a JSON object, found {node?.GetValueKind().ToString() ?? "null"}");
     }
 
-    private static async IAsyncEnumerable<DataRow> ReadCsvAsync(string path, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<DataRow> ReadCsvAsync(string path, InputOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
-        var options = new CsvReaderOptions
+        // The CSV parser decodes bytes itself (substituting invalid UTF-8 silently): one streaming pass checks the
+        // encoding and the length of every physical line first, naming the line.
+        CheckText(path, options, ct);
+        var csvOptions = new CsvReaderOptions
         {
             TrackLineNumbers = true,
             // Recover as Python's csv module does ("ab"c reads abc): real benchmark files have such rows.
             MalformedData = CsvMalformedDataHandling.Recover,
         };
-        await using var csv = CsvReader.FromFile(path, options);
+        await using var csv = CsvReader.FromFile(path, csvOptions);
         string[] header;
         try
         {
@@ -104,12 +118,29 @@ public static class TableReader
                 throw new QedException($"{path}:{line}: row has {count} fields but the header names {header.Length}");
             var fields = new JsonObject();
             for (var i = 0; i < header.Length; i++)
-                fields[header[i]] = i < count ? JsonValue.Create(csv.GetString(i)) : null;
+            {
+                var value = i < count ? csv.GetString(i) : null;
+                if (value is { Length: var n } && n > options.Limits.MaxFieldChars)
+                    throw new QedException($"{path}:{line}: field '{header[i]}' is longer than the {InputLimits.Describe(options.Limits.MaxFieldChars)} field limit");
+                fields[header[i]] = value is null ? null : JsonValue.Create(value);
+            }
             yield return new DataRow(fields, path, line);
         }
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0];
+
+    private static void CheckText(string path, InputOptions options, CancellationToken ct)
+    {
+        using var reader = CheckedTextReader.Open(path, options with { Warn = options.LenientUtf8 ? options.Warn : null });
+        long line = 0;
+        while (reader.ReadLine(options.Limits.MaxRowChars, out var tooLong) is not null)
+        {
+            line++;
+            if (tooLong) throw new QedException($"{path}:{line}: the line is longer than the {InputLimits.Describe(options.Limits.MaxRowChars)} row limit");
+            if ((line & 0xFFFF) == 0) ct.ThrowIfCancellationRequested();
+        }
+    }
 
     private static async IAsyncEnumerable<DataRow> ReadParquetAsync(string path, [EnumeratorCancellation] CancellationToken ct)
     {

@@ -108,8 +108,20 @@ public sealed class GradingPass(RunStore store, IReadOnlyList<ProofGrader> judge
     private async Task<(GradeRecord Grade, bool New)> GradeOneAsync(ProofGrader judge, SampleRecord sample, GradingMode mode, string answerHash,
         CancellationToken ct)
     {
+        var judgeId = judge.JudgeId(mode);
+        // Claimed before the judge is asked: another process grading the same store asks once, not twice; if it graded
+        // this answer meanwhile, its grade is taken as it is.
+        await using var claim = await store.Claims.ClaimWhenFreeAsync("grade:" + sample.SampleId + "/" + judgeId,
+            async c => await store.FindGradeAsync(sample.SampleId, judgeId, c) is { Status: GradeStatus.Graded } g && g.AnswerHash == answerHash, ct);
+        if (claim is null && await store.FindGradeAsync(sample.SampleId, judgeId, ct) is { } theirs) return (theirs, false);
         var clock = Stopwatch.StartNew();
-        var outcome = await judge.GradeAsync(sample.Problem, sample.Answer ?? "", mode, ct);
+        GradeOutcome outcome;
+        try { outcome = await judge.GradeAsync(sample.Problem, sample.Answer ?? "", mode, ct); }
+        catch (Qed.Llm.ChatEndpointException e) when (e.Failure == Qed.Llm.EndpointFailure.NotFound)
+        {
+            // A 404 is configuration, not a verdict: stop at once instead of recording every sample as grade_failed.
+            throw new QedException($"{e.Endpoint} answered HTTP 404 Not Found: check the judge's base_url (OpenAI-compatible servers serve under /v1) and model name ({e.Detail})");
+        }
         var grade = new GradeRecord(sample.SampleId, judge.JudgeId(mode), judge.JudgeName, outcome.Status,
             outcome.Points, outcome.MaxPoints, outcome.Desc, outcome.JudgeReply, outcome.DecidedBy, ProofGrader.DetailsJson(outcome),
             outcome.Usage, outcome.Error, DateTimeOffset.UtcNow, answerHash, clock.Elapsed.TotalSeconds);

@@ -25,12 +25,14 @@ public sealed record ChatClientFactoryOptions
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(60);
     public Action<string>? Warn { get; init; }
+    /// <summary>Applied to every config this factory reads (a protocol's defaults, e.g. the original harness's delimiter rule and timeout).</summary>
+    public Func<ModelConfig, ModelConfig>? AdjustConfig { get; init; }
 }
 
 /// <summary>
 /// Turns a model reference — a YAML path, a shipped name like <c>vllm/qed-nano</c>, or <c>local:REF</c> — into
 /// a <see cref="ModelClient"/> whose pipeline is, outermost first:
-/// usage metering → global concurrency cap → context-overflow shrink → retry → HTTP client
+/// secret redaction → usage metering → global concurrency cap → context-overflow shrink → retry → HTTP client
 /// (per-endpoint limit, least-loaded healthy endpoint). Retries sit inside the global cap: a request that is
 /// backing off keeps its slot, so a struggling fleet is not flooded with new requests meanwhile.
 /// </summary>
@@ -41,6 +43,8 @@ public sealed class ChatClientFactory : IDisposable
     private readonly HttpClient _http;
 
     public GlobalRequestLimit GlobalLimit { get; }
+    /// <summary>Every API key this factory resolved; error texts and the request log are masked with it.</summary>
+    public SecretRedactor Secrets { get; } = new();
 
     public ChatClientFactory(ChatClientFactoryOptions? options = null, ILocalModelSource? localModels = null)
     {
@@ -54,15 +58,20 @@ public sealed class ChatClientFactory : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             EnableMultipleHttp2Connections = true,
         };
-        if (_options.RequestLogPath is { } log) handler = new RequestLogHandler(log, handler);
+        if (_options.RequestLogPath is { } log) handler = new RequestLogHandler(log, handler, Secrets);
         _http = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
 
     public ConfigLocations Locations => _options.Locations ?? ConfigLocations.Default();
 
+    /// <summary>Where config warnings go (the composition root decides).</summary>
+    public Action<string>? Warn => _options.Warn;
+
     /// <summary>Reads the model config a reference names (not for <c>local:</c> references).</summary>
     public ModelConfig LoadConfig(string reference) =>
-        IsLocal(reference) ? LocalConfig(reference) : ModelConfigLoader.Load(reference, Locations, _options.Warn);
+        IsLocal(reference) ? LocalConfig(reference) : Adjust(ModelConfigLoader.Load(reference, Locations, _options.Warn));
+
+    private ModelConfig Adjust(ModelConfig config) => _options.AdjustConfig is { } adjust ? adjust(config) : config;
 
     public static bool IsLocal(string reference) => reference.StartsWith("local:", StringComparison.Ordinal);
 
@@ -91,10 +100,12 @@ public sealed class ChatClientFactory : IDisposable
             key = _options.Environment(env);
             if (string.IsNullOrEmpty(key))
                 throw new QedException($"model '{config.Name}' ({config.SourcePath ?? "config"}): environment variable {env} (api_key_env) is not set");
+            Secrets.Add(key);
         }
         var meter = new UsageMeter();
         var http = new OpenAiChatClient(config, _http, key);
         var chat = new ChatClientBuilder(http)
+            .UseSecretRedaction(Secrets)
             .UseUsageMetering(config.Pricing, meter)
             .UseConcurrencyLimit(GlobalLimit)
             .UseContextOverflowShrink(config.MaxTokens)

@@ -21,6 +21,12 @@ public enum EndpointFailure
     Unauthorized,
     /// <summary>Other 4xx: the request itself is wrong; retrying will not help.</summary>
     BadRequest,
+    /// <summary>HTTP 404: no such route or model here (a <c>base_url</c> without <c>/v1</c>, a wrong model name); a
+    /// configuration error that every further request would repeat.</summary>
+    NotFound,
+    /// <summary>The server ended the reply without finishing it (<c>finish_reason</c> <c>abort</c> or <c>error</c>, or a
+    /// stream's <c>[DONE]</c> with no finish reason): the partial text is not an answer.</summary>
+    Aborted,
 }
 
 /// <summary>A request to a model endpoint failed; <see cref="Failure"/> says how, <see cref="Endpoint"/> where.</summary>
@@ -30,11 +36,14 @@ public sealed class ChatEndpointException : Exception
     public string Endpoint { get; }
     public int? StatusCode { get; }
     public TimeSpan? RetryAfter { get; }
+    /// <summary>The message without the endpoint prefix.</summary>
+    public string Detail { get; }
 
     public ChatEndpointException(EndpointFailure failure, string endpoint, string message, int? statusCode = null,
         TimeSpan? retryAfter = null, Exception? inner = null)
         : base($"{endpoint}: {message}", inner)
     {
+        Detail = message;
         Failure = failure;
         Endpoint = endpoint;
         StatusCode = statusCode;
@@ -43,5 +52,14 @@ public sealed class ChatEndpointException : Exception
 
     public bool IsTransient => Failure is EndpointFailure.RateLimited or EndpointFailure.ServerError
         or EndpointFailure.Timeout or EndpointFailure.ConnectionFailed or EndpointFailure.ConnectionReset
-        or EndpointFailure.InvalidResponse;
+        or EndpointFailure.InvalidResponse or EndpointFailure.Aborted;
+
+    /// <summary>The same failure with every configured secret masked; the inner exception's text is not kept.</summary>
+    public ChatEndpointException Redacted(SecretRedactor redactor)
+    {
+        var endpoint = redactor.Redact(Endpoint);
+        var detail = redactor.Redact(Detail);
+        return endpoint == Endpoint && detail == Detail ? this
+            : new ChatEndpointException(Failure, endpoint, detail, StatusCode, RetryAfter);
+    }
 }

@@ -41,8 +41,18 @@ public sealed record ModelConfig
     public bool UseOpenAiResponsesApi { get; init; }
     /// <summary>Streams the reply (server-sent events) instead of waiting for one JSON body.</summary>
     public bool Stream { get; init; }
+    /// <summary>The original harness's reading (<c>--protocol qed-nano</c>): the first configured delimiter that occurs is split at, and a reply with none of them is all thinking, with an empty answer.</summary>
+    public bool OriginalReplySplit { get; init; }
     /// <summary>Merged into the request body as is.</summary>
     public JsonObject? ExtraBody { get; init; }
+    /// <summary>The Responses API's <c>reasoning</c> block (e.g. <c>summary: auto</c>); <see cref="ReasoningEffort"/> is merged into it as <c>effort</c>.</summary>
+    public JsonObject? Reasoning { get; init; }
+    /// <summary>Responses API <c>background: true</c>: the request returns at once and the reply is polled until it is complete.</summary>
+    public bool Background { get; init; }
+    /// <summary>How often a background response is polled (the original polls every 5 s; tests shorten it).</summary>
+    public TimeSpan BackgroundPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>True when the YAML set <c>timeout</c>; otherwise a protocol may substitute its own default.</summary>
+    public bool TimeoutFromConfig { get; init; }
     /// <summary>Unknown YAML fields, merged into the request body (the loader warns once about them).</summary>
     public IReadOnlyDictionary<string, JsonNode?> PassThrough { get; init; } = new Dictionary<string, JsonNode?>();
     /// <summary>File the config came from, for messages; never part of the identity.</summary>
@@ -69,9 +79,13 @@ public sealed record ModelConfig
             ["delimiters"] = new JsonArray(Delimiters.Select(d => (JsonNode?)JsonValue.Create(d)).ToArray()),
             ["use_openai_responses_api"] = UseOpenAiResponsesApi,
             ["extra_body"] = ExtraBody?.DeepClone(),
+            ["reasoning"] = Reasoning?.DeepClone(),
             ["pass_through"] = new JsonObject(PassThrough.OrderBy(p => p.Key, StringComparer.Ordinal)
                 .Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone()))),
         };
+        // Added only when set, so the identities of existing runs do not change.
+        if (OriginalReplySplit) o["original_reply_split"] = true;
+        if (Reasoning is null) o.Remove("reasoning");
         return Hashing.Sha256Hex(CanonicalJson.Write(o));
     }
 }

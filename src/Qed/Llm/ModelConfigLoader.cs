@@ -55,13 +55,32 @@ public static class ModelConfigLoader
     [
         "model", "api", "base_url", "api_key_env", "max_tokens", "temperature", "top_p", "top_k", "reasoning_effort",
         "delimiters", "read_cost", "write_cost", "concurrent_requests", "timeout", "max_retries",
-        "use_openai_responses_api", "extra_body", "stream",
+        "use_openai_responses_api", "extra_body", "stream", "reasoning", "background",
     ];
+
+    // Understood and never sent: the original sends no tools, and drops tool_choice when there are none.
+    private static readonly HashSet<string> Dropped = ["tool_choice"];
+
+    /// <summary>
+    /// Request parameters that servers genuinely take and that sit near a field name of ours (<c>min_tokens</c> is two
+    /// edits from <c>max_tokens</c>): passed through without a did-you-mean.
+    /// </summary>
+    private static readonly HashSet<string> ServerParameters =
+    [
+        "min_tokens", "min_p", "seed", "stop", "n", "presence_penalty", "frequency_penalty", "repetition_penalty", "logprobs",
+        "top_logprobs", "best_of", "ignore_eos", "skip_special_tokens", "stop_token_ids", "max_completion_tokens",
+        "max_output_tokens", "response_format", "logit_bias", "user", "chat_template_kwargs", "include_stop_str_in_output",
+        "length_penalty", "use_beam_search", "parallel_tool_calls", "service_tier", "store", "metadata", "verbosity", "text",
+        "include", "prompt_cache_key", "truncation", "instructions", "thinking", "safety_identifier",
+    ];
+
+    /// <summary>The original harness's default request timeout (seconds), used under its protocol when a config sets none.</summary>
+    public const double OriginalDefaultTimeout = 18000;
 
     // Bookkeeping fields of the original configs: understood, never sent to the endpoint.
     private static readonly HashSet<string> Metadata = ["human_readable_id", "date", "model_revision", "prompt_margin", "other_params"];
 
-    public static readonly IReadOnlyList<string> Apis = ["openai", "custom", "google", "together", "openrouter", "deepseek", "xai", "anthropic"];
+    public static readonly IReadOnlyList<string> Apis = ["openai", "custom", "google", "together", "openrouter", "deepseek", "xai", "anthropic", "glm"];
 
     /// <summary>Loads a path or shipped name (e.g. <c>vllm/qed-nano</c>). Unknown fields are reported through <paramref name="warn"/> once.</summary>
     public static ModelConfig Load(string reference, ConfigLocations locations, Action<string>? warn = null)
@@ -97,7 +116,15 @@ public static class ModelConfigLoader
                 throw y.Error("base_url", $"'{url}' is not an http(s) URL");
         if (baseUrls.Count == 0) throw y.Error("base_url", $"required for api '{api}'");
 
-        var unknown = y.Root.Where(p => !Known.Contains(p.Key) && !Metadata.Contains(p.Key)).ToList();
+        if (y.String("type") == "agent")
+            throw y.Error("type", "this is an agent config (model_config + scaffold_config): give it as --model to eval, run or prove, not as a judge or role model");
+        var unknown = y.Root.Where(p => !Known.Contains(p.Key) && !Metadata.Contains(p.Key) && !Dropped.Contains(p.Key)).ToList();
+        foreach (var (key, _) in unknown)
+        {
+            if (ServerParameters.Contains(key)) continue;
+            if (NearMiss.Closest(key, Known.Concat(Metadata)) is { } near)
+                throw y.Error(key, $"unknown field; did you mean '{near}'? (to send a parameter of this name on purpose, put it under extra_body:)");
+        }
         if (unknown.Count > 0)
             warn?.Invoke($"{y.Path}: unknown field(s) {string.Join(", ", unknown.Select(u => $"'{u.Key}' (line {y.LineOf(u.Key)})"))} passed through into the request body");
 
@@ -118,6 +145,9 @@ public static class ModelConfigLoader
             WriteCost = y.Double("write_cost") ?? 0,
             ConcurrentRequests = y.Int("concurrent_requests") ?? 16,
             Timeout = y.Double("timeout") ?? 3600,
+            TimeoutFromConfig = y.Root["timeout"] is not null,
+            Reasoning = y.Object("reasoning"),
+            Background = y.Bool("background") ?? false,
             MaxRetries = y.Int("max_retries") ?? 5,
             UseOpenAiResponsesApi = y.Bool("use_openai_responses_api") ?? false,
             Stream = y.Bool("stream") ?? false,
@@ -143,6 +173,7 @@ public static class ModelConfigLoader
         "deepseek" => "https://api.deepseek.com/v1",
         "xai" => "https://api.x.ai/v1",
         "anthropic" => "https://api.anthropic.com/v1",
+        "glm" => "https://api.z.ai/api/paas/v4",
         _ => null,
     };
 
@@ -155,6 +186,7 @@ public static class ModelConfigLoader
         "deepseek" => "DEEPSEEK_API_KEY",
         "xai" => "XAI_API_KEY",
         "anthropic" => "ANTHROPIC_API_KEY",
+        "glm" => "GLM_API_KEY",
         _ => null,
     };
 }

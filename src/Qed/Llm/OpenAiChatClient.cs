@@ -91,6 +91,7 @@ public sealed class OpenAiChatClient : IChatClient
         SetIfPresent(body, "top_k", options?.TopK ?? _config.TopK);
         SetIfPresent(body, "seed", options?.Seed);
         if (_config.ReasoningEffort is { } effort) body["reasoning_effort"] = effort;
+        if (_config.Reasoning is { } reasoningBlock) body["reasoning"] = reasoningBlock.DeepClone();
         if (options?.StopSequences is { Count: > 0 } stops) body["stop"] = new JsonArray(stops.Select(s => (JsonNode?)s).ToArray());
         if (_config.Stream)
         {
@@ -163,15 +164,21 @@ public sealed class OpenAiChatClient : IChatClient
         }
         if (!done && finish is null)
             throw new ChatEndpointException(EndpointFailure.InvalidResponse, url, "stream ended before the reply was complete");
+        // A finished reply always says why it finished; [DONE] without that is a server giving up mid-reply.
+        if (finish is null)
+            throw new ChatEndpointException(EndpointFailure.Aborted, url, $"stream ended with [DONE] but no finish_reason after {content.Length} characters");
         return Assemble(content.ToString(), reasoning.Length > 0 ? reasoning.ToString() : null, finish, usage, id, model, url);
     }
 
     private ChatResponse Assemble(string? content, string? reasoningField, string? finish, UsageDetails? usage, string? id, string? model, string url)
     {
+        if (finish is "abort" or "error")
+            throw new ChatEndpointException(EndpointFailure.Aborted, url,
+                $"the server aborted the reply (finish_reason \"{finish}\") after {content?.Length ?? 0} characters");
         var cutOff = finish == "length";
         if (string.IsNullOrEmpty(content) && string.IsNullOrEmpty(reasoningField) && !cutOff)
             throw new ChatEndpointException(EndpointFailure.InvalidResponse, url, $"empty reply (finish_reason {finish ?? "none"})");
-        var parts = ReasoningSplit.Split(content, reasoningField, _config.Delimiters, cutOff);
+        var parts = ReasoningSplit.Split(content, reasoningField, _config.Delimiters, cutOff, _config.OriginalReplySplit);
         var contents = new List<AIContent>();
         if (!string.IsNullOrEmpty(parts.Reasoning)) contents.Add(new TextReasoningContent(parts.Reasoning));
         contents.Add(new TextContent(parts.Answer));
@@ -198,8 +205,12 @@ public sealed class OpenAiChatClient : IChatClient
         if (maxTokens is not null) body["max_output_tokens"] = maxTokens;
         SetIfPresent(body, "temperature", options?.Temperature ?? _config.Temperature);
         SetIfPresent(body, "top_p", options?.TopP ?? _config.TopP);
-        if (_config.ReasoningEffort is { } effort) body["reasoning"] = new JsonObject { ["effort"] = effort, ["summary"] = "auto" };
+        var reasoningBlock = ReasoningBlock();
+        if (reasoningBlock is not null) body["reasoning"] = reasoningBlock;
+        if (_config.Background) body["background"] = true;
         MergeExtras(body, options);
+        // The block built above already merges the config's effort; a pass-through or extra_body "reasoning" must not drop it.
+        if (reasoningBlock is not null && body["reasoning"] is JsonObject merged && _config.ReasoningEffort is { } eff) merged["effort"] = eff;
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(_config.Timeout));
@@ -209,6 +220,10 @@ public sealed class OpenAiChatClient : IChatClient
             using var request = BuildRequest(url, body);
             using var http = await SendAsync(request, url, timeout.Token, ct).ConfigureAwait(false);
             var json = await ReadJsonAsync(http, url, timeout.Token).ConfigureAwait(false);
+            if (_config.Background) json = await PollAsync(json, url, timeout.Token, ct).ConfigureAwait(false);
+            var status = Str(json["status"]);
+            if (status is "failed" or "cancelled")
+                throw new ChatEndpointException(EndpointFailure.ServerError, url, $"background response {status}: {Truncate(json["error"]?.ToJsonString() ?? "")}");
             if (json["output"] is not JsonArray output)
                 throw new ChatEndpointException(EndpointFailure.InvalidResponse, url, "reply has no output array");
             var text = new StringBuilder();
@@ -246,6 +261,41 @@ public sealed class OpenAiChatClient : IChatClient
         {
             throw new ChatEndpointException(EndpointFailure.ConnectionReset, url, "connection lost while reading the reply: " + e.Message, inner: e);
         }
+    }
+
+    /// <summary>
+    /// The Responses API's <c>reasoning</c> object: the config's block (<c>reasoning: {summary: auto}</c>) with
+    /// <c>reasoning_effort</c> merged in as <c>effort</c>, as the original harness does; without a block, effort and an
+    /// automatic summary. Null when neither is configured.
+    /// </summary>
+    private JsonObject? ReasoningBlock()
+    {
+        if (_config.Reasoning is { } block)
+        {
+            var merged = (JsonObject)block.DeepClone();
+            if (_config.ReasoningEffort is { } effort) merged["effort"] = effort;
+            return merged;
+        }
+        return _config.ReasoningEffort is { } e ? new JsonObject { ["effort"] = e, ["summary"] = "auto" } : null;
+    }
+
+    /// <summary>
+    /// <c>background: true</c>: the first reply is <c>queued</c> or <c>in_progress</c>; it is fetched again
+    /// (<c>GET /responses/ID</c>) every <see cref="ModelConfig.BackgroundPollInterval"/> until it is not, within the request timeout.
+    /// </summary>
+    private async Task<JsonNode> PollAsync(JsonNode json, string url, CancellationToken timeoutToken, CancellationToken callerToken)
+    {
+        while (Str(json["status"]) is "queued" or "in_progress")
+        {
+            var id = Str(json["id"]) ?? throw new ChatEndpointException(EndpointFailure.InvalidResponse, url, "background response without an id");
+            await Task.Delay(_config.BackgroundPollInterval, timeoutToken).ConfigureAwait(false);
+            var pollUrl = url + "/" + Uri.EscapeDataString(id);
+            using var request = new HttpRequestMessage(HttpMethod.Get, pollUrl);
+            if (!string.IsNullOrEmpty(_apiKey)) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
+            using var http = await SendAsync(request, pollUrl, timeoutToken, callerToken).ConfigureAwait(false);
+            json = await ReadJsonAsync(http, pollUrl, timeoutToken).ConfigureAwait(false);
+        }
+        return json;
     }
 
     // ---- HTTP ---------------------------------------------------------------------------------------
@@ -312,6 +362,8 @@ public sealed class OpenAiChatClient : IChatClient
             return new ChatEndpointException(EndpointFailure.ServerError, url, what, status, RetryAfter(response));
         if (status is 401 or 403)
             return new ChatEndpointException(EndpointFailure.Unauthorized, url, what, status);
+        if (status == 404)
+            return new ChatEndpointException(EndpointFailure.NotFound, url, what, status);
         if (code == "context_length_exceeded" || param is "max_tokens" or "max_completion_tokens" or "max_output_tokens")
             return new ChatEndpointException(EndpointFailure.ContextOverflow, url, what, status);
         return new ChatEndpointException(EndpointFailure.BadRequest, url, what, status);

@@ -14,10 +14,16 @@ public static class ReasoningSplit
     private const string OpenTag = "<think>";
 
     /// <param name="cutOffByLength">the endpoint stopped the reply at the token limit (finish_reason "length").</param>
-    public static ReplyParts Split(string? content, string? reasoningField, IReadOnlyList<string> delimiters, bool cutOffByLength)
+    /// <param name="originalSplit">the original harness's reading (<c>--protocol qed-nano</c>): the first configured
+    /// delimiter (in config order) that occurs is the one split at (its last occurrence); with delimiters configured,
+    /// no reasoning field and none of them in the reply, the whole reply is thinking and the answer is empty.</param>
+    public static ReplyParts Split(string? content, string? reasoningField, IReadOnlyList<string> delimiters, bool cutOffByLength,
+        bool originalSplit = false)
     {
         content ??= "";
-        var (answer, reasoningInContent, foundDelimiter) = SplitAtLastDelimiter(content, delimiters);
+        var (answer, reasoningInContent, foundDelimiter) = originalSplit
+            ? SplitAtLastDelimiter(content, delimiters.Where(d => !string.IsNullOrEmpty(d) && content.Contains(d, StringComparison.Ordinal)).Take(1).ToList())
+            : SplitAtLastDelimiter(content, delimiters);
 
         if (!string.IsNullOrEmpty(reasoningField))
         {
@@ -28,6 +34,8 @@ public static class ReasoningSplit
         }
         if (delimiters.Count == 0) return new ReplyParts(content.Trim(), null, true);
         if (foundDelimiter) return new ReplyParts(answer, reasoningInContent, true);
+
+        if (originalSplit) return new ReplyParts("", StripOpenTag(content), !cutOffByLength);
 
         // No closing delimiter: either the reply was cut inside its thinking, or the model did not think at all.
         var opened = content.TrimStart().StartsWith(OpenTag, StringComparison.Ordinal);

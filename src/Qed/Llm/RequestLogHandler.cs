@@ -5,16 +5,19 @@ namespace Qed.Llm;
 /// <summary>
 /// Optional request log (JSON lines): every HTTP exchange with a model endpoint, as sent on the wire.
 /// It sits on the HttpClient rather than the chat pipeline because only there are the headers visible;
-/// the Authorization header (and any header whose name mentions a key) is written as "[redacted]".
+/// the Authorization header (and any header whose name mentions a key) is written as "[redacted]", and the value
+/// of every configured key is masked wherever else it appears (a server may echo it in its error body).
 /// </summary>
 public sealed class RequestLogHandler : DelegatingHandler
 {
     private readonly StreamWriter _writer;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SecretRedactor _secrets;
     private const int MaxBody = 1 << 20;
 
-    public RequestLogHandler(string path, HttpMessageHandler inner) : base(inner)
+    public RequestLogHandler(string path, HttpMessageHandler inner, SecretRedactor? secrets = null) : base(inner)
     {
+        _secrets = secrets ?? new SecretRedactor();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
     }
@@ -28,14 +31,14 @@ public sealed class RequestLogHandler : DelegatingHandler
     {
         var headers = new JsonObject();
         foreach (var h in request.Headers)
-            headers[h.Key] = IsSecretHeader(h.Key) ? "[redacted]" : string.Join(", ", h.Value);
+            headers[h.Key] = IsSecretHeader(h.Key) ? "[redacted]" : _secrets.Redact(string.Join(", ", h.Value));
         var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var started = DateTimeOffset.UtcNow;
         var entry = new JsonObject
         {
             ["time"] = started.ToString("O"),
             ["method"] = request.Method.Method,
-            ["url"] = request.RequestUri?.ToString(),
+            ["url"] = _secrets.RedactOrNull(request.RequestUri?.ToString()),
             ["headers"] = headers,
             ["request_body"] = Clip(body),
         };
@@ -53,7 +56,7 @@ public sealed class RequestLogHandler : DelegatingHandler
         }
         catch (Exception e)
         {
-            entry["error"] = e.GetType().Name + ": " + e.Message;
+            entry["error"] = e.GetType().Name + ": " + _secrets.Redact(e.Message);
             throw;
         }
         finally
@@ -65,7 +68,7 @@ public sealed class RequestLogHandler : DelegatingHandler
         }
     }
 
-    private static string? Clip(string? s) => s is null || s.Length <= MaxBody ? s : s[..MaxBody] + "…";
+    private string? Clip(string? s) => s is null ? null : _secrets.Redact(s.Length <= MaxBody ? s : s[..MaxBody] + "…");
 
     protected override void Dispose(bool disposing)
     {

@@ -14,6 +14,8 @@ public sealed class YamlConfig
     public string Path { get; }
     public JsonObject Root { get; }
     private readonly Dictionary<string, int> _lines;
+    // Fields that came from another file (an agent config over its scaffold config) → that file.
+    private readonly Dictionary<string, string> _paths = new();
 
     private YamlConfig(string path, JsonObject root, Dictionary<string, int> lines)
     {
@@ -24,8 +26,32 @@ public sealed class YamlConfig
 
     public int LineOf(string field) => _lines.TryGetValue(field, out var l) ? l : 1;
 
+    /// <summary>The file a field was read from (this config's, unless it was merged in from another).</summary>
+    public string PathOf(string field) => _paths.TryGetValue(field, out var p) ? p : Path;
+
     /// <summary>A <see cref="QedException"/> that names this file, the field's line and the field.</summary>
-    public QedException Error(string field, string problem) => new($"{Path}:{LineOf(field)}: field '{field}': {problem}");
+    public QedException Error(string field, string problem) => new($"{PathOf(field)}:{LineOf(field)}: field '{field}': {problem}");
+
+    /// <summary>
+    /// This config with <paramref name="overrides"/>' fields (except <paramref name="skip"/>) set over its own, as the original
+    /// harness lays an agent config over its scaffold config; errors still name the file and line each field came from.
+    /// </summary>
+    public YamlConfig Merge(YamlConfig overrides, IEnumerable<string> skip)
+    {
+        var skipped = skip.ToHashSet();
+        var root = (JsonObject)Root.DeepClone();
+        var lines = new Dictionary<string, int>(_lines);
+        var merged = new YamlConfig(Path, root, lines);
+        foreach (var (k, v) in _paths) merged._paths[k] = v;
+        foreach (var (k, v) in overrides.Root)
+        {
+            if (skipped.Contains(k)) continue;
+            root[k] = v?.DeepClone();
+            lines[k] = overrides.LineOf(k);
+            merged._paths[k] = overrides.PathOf(k);
+        }
+        return merged;
+    }
 
     public static YamlConfig Load(string path)
     {
@@ -44,7 +70,7 @@ public sealed class YamlConfig
         try { stream.Load(new StringReader(text)); }
         catch (YamlException e)
         {
-            throw new QedException($"{path}:{e.Start.Line}: malformed YAML: {e.Message}");
+            throw new QedException($"{path}:{LineOf(e, text)}: malformed YAML: {e.Message}");
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
             return new YamlConfig(path, new JsonObject(), []);
@@ -61,6 +87,22 @@ public sealed class YamlConfig
             root[key] = ToJson(v);
         }
         return new YamlConfig(path, root, lines);
+    }
+
+    /// <summary>
+    /// The line to blame. The parser reports a tab in an indentation at the start of the scalar it was reading (often the
+    /// line before), so the first line from there whose indentation holds a tab is named instead.
+    /// </summary>
+    private static long LineOf(YamlException e, string text)
+    {
+        if (!e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase)) return e.Start.Line;
+        var lines = text.Replace("\r\n", "\n").Split('\n');
+        for (var i = (int)Math.Max(1, e.Start.Line); i <= Math.Min(lines.Length, e.End.Line + 1); i++)
+        {
+            var line = lines[i - 1];
+            if (line[..(line.Length - line.TrimStart().Length)].Contains('\t')) return i;
+        }
+        return e.Start.Line;
     }
 
     private static JsonNode? ToJson(YamlNode node) => node switch

@@ -11,7 +11,7 @@ namespace Qed.Runs;
 /// resume counts what is here, regrading replays stored answers, export reads it. Writes are serialised
 /// through one connection; every write is its own transaction, so a kill -9 loses at most the call in flight.
 /// </summary>
-public sealed class RunStore : IAsyncDisposable, IDisposable
+public sealed partial class RunStore : IAsyncDisposable, IDisposable
 {
     private readonly SqliteConnection? _db;     // the writer: used only by the write loop; null when opened read-only
     private readonly SqliteConnection _reader;  // WAL lets it read committed data while the writer works
@@ -28,7 +28,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
     public bool IsReadOnly => _db is null;
 
     private sealed record Statement(string Sql, (string Name, object? Value)[] Args);
-    private sealed record PendingWrite(Statement[] Statements, TaskCompletionSource Done);
+    private sealed record PendingWrite(Statement[] Statements, TaskCompletionSource<int> Done);
 
     private RunStore(string path, SqliteConnection? db, SqliteConnection reader)
     {
@@ -161,7 +161,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         CREATE TABLE IF NOT EXISTS usage(
           id INTEGER PRIMARY KEY AUTOINCREMENT, sample_id TEXT, kind TEXT NOT NULL, model TEXT NOT NULL,
           input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, at TEXT NOT NULL);
-        """;
+        """ + ClaimsSchema;
 
     // ---- runs ---------------------------------------------------------------------------------------
 
@@ -208,10 +208,13 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
             ? ReadAsync(SampleSelect + " ORDER BY run_id, problem_id, run_index", ReadSample, ct)
             : ReadAsync(SampleSelect + " WHERE run_id=$run ORDER BY problem_id, run_index", ReadSample, ct, ("$run", runId));
 
+    /// <summary>Records how a sample ended. A finished sample (ok, truncated, budget_exhausted) is never overwritten:
+    /// its answer may already be graded (use <see cref="ReopenSampleAsync"/> to start one over on purpose).</summary>
     public Task CompleteSampleAsync(string sampleId, SampleStatus status, string? answer, string? reasoning, string? error,
         UsageTotals usage, double seconds, CancellationToken ct = default) => WriteAsync("""
         UPDATE samples SET status=$status, answer=$answer, reasoning=$reasoning, error=$error, input_tokens=$in,
-          output_tokens=$out, cost_usd=$cost, calls=$calls, seconds=$sec, updated_at=$at WHERE sample_id=$id
+          output_tokens=$out, cost_usd=$cost, calls=$calls, seconds=$sec, updated_at=$at
+        WHERE sample_id=$id AND status NOT IN ('ok','truncated','budget_exhausted')
         """, ct, ("$id", sampleId), ("$status", status.ToText()), ("$answer", answer), ("$reasoning", reasoning),
         ("$error", error), ("$in", usage.InputTokens), ("$out", usage.OutputTokens), ("$cost", usage.CostUsd),
         ("$calls", usage.Calls), ("$sec", seconds), ("$at", Time(DateTimeOffset.UtcNow)));
@@ -324,11 +327,14 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         WriteAsync(ct, new Statement(sql, args));
 
     /// <summary>Several statements committed together (all or none).</summary>
-    private Task WriteAsync(CancellationToken ct, params Statement[] statements)
+    private Task WriteAsync(CancellationToken ct, params Statement[] statements) => WriteRowsAsync(ct, statements);
+
+    /// <summary>Like <see cref="WriteAsync(CancellationToken, Statement[])"/>; the result is the number of rows the last statement changed.</summary>
+    private Task<int> WriteRowsAsync(CancellationToken ct, params Statement[] statements)
     {
         ct.ThrowIfCancellationRequested();
         if (_db is null) throw new QedException($"{Path}: opened read-only; this command does not write to the run store");
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_writes.Writer.TryWrite(new PendingWrite(statements, done)))
             throw new ObjectDisposedException(nameof(RunStore));
         return done.Task;
@@ -344,9 +350,9 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
             try
             {
                 using var tx = _db!.BeginTransaction();
-                foreach (var w in batch) Execute(w, tx);
+                var rows = batch.Select(w => Execute(w, tx)).ToArray();
                 tx.Commit();
-                foreach (var w in batch) w.Done.TrySetResult();
+                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(rows[i]);
             }
             catch (Exception)
             {
@@ -356,9 +362,9 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
                     try
                     {
                         using var tx = _db!.BeginTransaction();
-                        Execute(w, tx);
+                        var rows = Execute(w, tx);
                         tx.Commit();
-                        w.Done.TrySetResult();
+                        w.Done.TrySetResult(rows);
                     }
                     catch (Exception e) { w.Done.TrySetException(e); }
                 }
@@ -366,8 +372,9 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Execute(PendingWrite w, SqliteTransaction tx)
+    private int Execute(PendingWrite w, SqliteTransaction tx)
     {
+        var rows = 0;
         foreach (var st in w.Statements)
         {
             if (!_prepared.TryGetValue(st.Sql, out var cmd))
@@ -379,8 +386,9 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
             }
             cmd.Transaction = tx;
             foreach (var (n, v) in st.Args) cmd.Parameters[n].Value = v ?? DBNull.Value;
-            cmd.ExecuteNonQuery();
+            rows = cmd.ExecuteNonQuery();
         }
+        return rows;
     }
 
     private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read, CancellationToken ct, params (string Name, object? Value)[] args)
@@ -410,6 +418,7 @@ public sealed class RunStore : IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await DisposeClaimsAsync().ConfigureAwait(false); // releases this process's claims while the writer still runs
         _writes.Writer.TryComplete();
         await _writeLoop.ConfigureAwait(false);
         foreach (var cmd in _prepared.Values.Concat(_preparedReads.Values)) cmd.Dispose();

@@ -15,12 +15,30 @@ public sealed record ScaffoldConfig(string Name, string Type, SolverBudget Budge
     /// <summary>Hash of the whole config content (not its path).</summary>
     public string ContentHash() => Hashing.Sha256Hex("scaffold", CanonicalJson.Write(Settings.Root));
 
+    /// <summary>The original harness's <c>scaffold_name</c> values → our scaffold types (<c>math_agent</c> has no counterpart here).</summary>
+    public static readonly IReadOnlyDictionary<string, string> OriginalScaffoldNames = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["rc"] = "reasoning-cache",
+        ["deepseek_agent"] = "deepseek-math",
+        ["nomos"] = "nomos",
+        ["rsa"] = "rsa",
+        ["selfcheck"] = "self-check",
+        ["static_math_agent"] = "static-dag",
+    };
+
     public static ScaffoldConfig Load(string reference, ConfigLocations locations)
     {
         var path = locations.Resolve("scaffolds", reference);
-        var y = YamlConfig.Load(path);
         var name = File.Exists(reference) ? Path.GetFileNameWithoutExtension(reference) : reference;
-        var type = y.String("type") ?? y.String("scaffold") ?? throw new QedException($"{path}:1: field 'type': required (which scaffold)");
+        return FromYaml(name, YamlConfig.Load(path));
+    }
+
+    /// <summary>Reads a scaffold config already parsed (e.g. an original agent config laid over its scaffold config).</summary>
+    public static ScaffoldConfig FromYaml(string name, YamlConfig y)
+    {
+        var path = y.Path;
+        var type = y.String("type") ?? y.String("scaffold") ?? OriginalType(y)
+            ?? throw new QedException($"{path}:1: field 'type': required (which scaffold)");
         SolverBudget budget = SolverBudget.None;
         if (y.Object("budget") is { } b)
         {
@@ -35,6 +53,13 @@ public sealed record ScaffoldConfig(string Name, string Type, SolverBudget Budge
                 models[role] = value is JsonValue v && v.TryGetValue<string>(out var s) ? s
                     : throw y.Error("models", $"role '{role}' must name a model config");
         return new ScaffoldConfig(name, type, budget, models, y);
+    }
+
+    private static string? OriginalType(YamlConfig y)
+    {
+        if (y.String("scaffold_name") is not { } original) return null;
+        return OriginalScaffoldNames.TryGetValue(original, out var ours) ? ours
+            : throw y.Error("scaffold_name", $"the original's '{original}' has no scaffold here (supported: {string.Join(", ", OriginalScaffoldNames.Keys)})");
     }
 
     private static double? Num(YamlConfig y, JsonObject budget, string field)

@@ -75,12 +75,13 @@ public sealed class SolverContext
         var key = Hashing.Sha256Hex("step", stepName, role, model.ConfigHash, messagesJson, OptionsJson(options));
 
         var stored = await _store.FindStepAsync(SampleId, key, cancellationToken).ConfigureAwait(false);
-        if (stored is not null)
-        {
-            AddUsage(stored.InputTokens, stored.OutputTokens, stored.CostUsd);
-            return Finished(new StepResult(stepName, stored.Answer, stored.Reasoning, stored.Truncated, stored.InputTokens,
-                stored.OutputTokens, stored.CostUsd, FromStore: true, role));
-        }
+        if (stored is not null) return Replayed(stored, stepName, role);
+
+        // Claimed before it is requested: another process working on this sample (its lease taken over while the
+        // first holder still ran) waits for the step and replays it instead of paying for it again.
+        await using var claim = await _store.Claims.ClaimWhenFreeAsync("step:" + SampleId + "/" + key,
+            async ct => await _store.FindStepAsync(SampleId, key, ct).ConfigureAwait(false) is not null, cancellationToken).ConfigureAwait(false);
+        if (claim is null) return Replayed((await _store.FindStepAsync(SampleId, key, cancellationToken).ConfigureAwait(false))!, stepName, role);
 
         ReserveCall();
         var started = DateTimeOffset.UtcNow;
@@ -110,6 +111,13 @@ public sealed class SolverContext
             _callsInFlight--;
         }
         return Finished(new StepResult(stepName, step.Answer, step.Reasoning, step.Truncated, input, output, cost, FromStore: false, role));
+    }
+
+    private StepResult Replayed(StepRecord stored, string stepName, string role)
+    {
+        AddUsage(stored.InputTokens, stored.OutputTokens, stored.CostUsd);
+        return Finished(new StepResult(stepName, stored.Answer, stored.Reasoning, stored.Truncated, stored.InputTokens,
+            stored.OutputTokens, stored.CostUsd, FromStore: true, role));
     }
 
     private StepResult Finished(StepResult step)

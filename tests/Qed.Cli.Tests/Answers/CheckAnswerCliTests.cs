@@ -71,4 +71,32 @@ public class CheckAnswerCliTests
         missing.ExitCode.Should().Be(64);
         missing.StdErr.Should().Contain("--pred");
     }
+
+    [Theory]
+    [InlineData(@"\frac{1}{2}", "0.5", "equivalent", 0)]
+    [InlineData("12345", @"12\,345", "equivalent", 0)]
+    [InlineData("(1, 2)", "(2, 1)", "different", 1)]
+    public async Task Gold_and_pred_may_be_given_as_positional_arguments(string gold, string pred, string word, int exitCode)
+    {
+        var result = await QedProcess.RunAsync(Path.GetTempPath(), null, Timeout, "check-answer", gold, pred);
+        result.StdOut.Trim().Should().Be(word, result.StdErr);
+        result.ExitCode.Should().Be(exitCode);
+    }
+
+    [Fact]
+    public async Task Malformed_latex_is_bad_input_not_undecided()
+    {
+        var positional = await QedProcess.RunAsync(Path.GetTempPath(), null, Timeout, "check-answer", "0.5", @"\frac{1}{2");
+        positional.ExitCode.Should().Be(64);
+        positional.StdOut.Should().BeEmpty();
+        positional.StdErr.Trim().Split('\n').Should().ContainSingle();
+        positional.StdErr.Should().Contain("PRED").And.Contain("never closed");
+
+        var flags = await QedProcess.RunAsync(Path.GetTempPath(), null, Timeout, "check-answer", "--gold", @"\begin{pmatrix} 1", "--pred", "1");
+        flags.ExitCode.Should().Be(64);
+        flags.StdErr.Should().Contain("GOLD");
+
+        var both = await QedProcess.RunAsync(Path.GetTempPath(), null, Timeout, "check-answer", "1", "1", "--gold", "1");
+        both.ExitCode.Should().Be(64);
+    }
 }

@@ -18,6 +18,14 @@ public class FinalAnswerExtractionTests
     [InlineData("so there are 12 sequences in all.", "12")]
     [InlineData("Price: $1,000.99", "1,000.99")]
     [InlineData("\\\\boxed{004}", "004")]
+    [InlineData("Case 1 gives 10, case 2 gives 32.\n\nAnswer: 42", "42")]
+    [InlineData("**Answer:** $x = 5$", "x = 5")]
+    [InlineData("The answer is $\\frac{2}{3}$, since the other event has probability $\\frac{1}{3}$.", "\\frac{2}{3}")]
+    [InlineData("I first thought the answer is 5. Redoing the count gives $6$.", "6")]
+    [InlineData("The answer is 2/3.", "2/3")]
+    [InlineData("So the number of ways is 1 000 000.", "1 000 000")]
+    [InlineData("(a) $\\boxed{3}$ (b) $\\boxed{5}$", "(a) 3 (b) 5")]
+    [InlineData("For part (a), the answer is $\\boxed{3}$. For part (b), it is $\\boxed{5}$.", "(a) 3 (b) 5")]
     public void Extracts_the_final_answer(string reply, string expected) =>
         FinalAnswerExtraction.Extract(reply).Should().Be(expected);
 
@@ -25,6 +33,9 @@ public class FinalAnswerExtractionTests
     [InlineData("I could not find it, sorry.")]
     [InlineData("AZYUK2A")]
     [InlineData("")]
+    [InlineData("The answer is \\boxed{5")]
+    [InlineData("the answer is $\\frac{1}{2}")]
+    [InlineData("Total:\n12\n345")]
     public void Returns_null_when_there_is_no_answer(string reply) =>
         FinalAnswerExtraction.Extract(reply).Should().BeNull();
 

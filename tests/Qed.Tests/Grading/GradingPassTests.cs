@@ -83,6 +83,7 @@ public class GradingPassTests : IAsyncLifetime
 
         // Another process overwrote one answer after it was graded: that grade no longer counts, and grading again judges the new answer.
         var s0 = (await store.GetSampleAsync("s0"))!;
+        await store.ReopenSampleAsync("s0"); // started over on purpose: a finished sample is never overwritten otherwise
         await store.CompleteSampleAsync("s0", SampleStatus.Ok, "A new proof.", null, null, UsageTotals.Zero, 1);
         (await StatsQuery.ComputeAsync(store, new RunSelection(Judge: "a"), CancellationToken.None)).Single().Graded.Should().Be(1);
         var again = await panel.RunAsync(2, null, CancellationToken.None);

@@ -127,6 +127,25 @@ public class ProofGraderTests : IAsyncLifetime
         none.Should().Match<GradeOutcome>(x => x.Points == 0 && x.DecidedBy == "no-answer");
     }
 
+    [Fact]
+    public async Task Answer_mode_reads_an_answer_stated_in_prose_before_calling_a_reply_answerless()
+    {
+        // No \boxed{}: the answer after "Answer:" or in the last sentence is graded, by the checker when it can decide.
+        var prose = await Grader(new SymbolicAnswerChecker()).GradeAsync(Problem with { ShortAnswer = @"\frac{2}{3}" },
+            "Each round is independent, so the probability that Alice wins is $\\frac{2}{3}$.", GradingMode.Answer, CancellationToken.None);
+        prose.Should().Match<GradeOutcome>(x => x.Points == 7 && x.DecidedBy == "answer-checker");
+        prose.Desc.Should().Contain("no \\boxed{}");
+
+        var labelled = await Grader(new SymbolicAnswerChecker()).GradeAsync(Problem with { ShortAnswer = "42" },
+            "We count the cases.\n\nAnswer: 41", GradingMode.Answer, CancellationToken.None);
+        labelled.Should().Match<GradeOutcome>(x => x.Points == 0 && x.DecidedBy == "answer-checker");
+
+        // Nothing to read: 0 points, and decided_by says why; the judge is not asked.
+        var none = await Grader(new SymbolicAnswerChecker()).GradeAsync(Problem, "I could not finish this one.", GradingMode.Answer, CancellationToken.None);
+        none.Should().Match<GradeOutcome>(x => x.Points == 0 && x.DecidedBy == "no-answer");
+        _server.RequestCount.Should().Be(0);
+    }
+
     private sealed class FixedChecker(AnswerEquivalence result) : IAnswerChecker
     {
         public string Name => "fixed";

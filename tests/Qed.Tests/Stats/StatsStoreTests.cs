@@ -122,8 +122,9 @@ public class StatsStoreTests : IDisposable
         c.Complete.Should().BeFalse();
         (await Stats(store, new RunSelection(Run: "aaaa1111", Judge: "A"))).Single().Should().BeEquivalentTo(before, o => o.Excluding(x => x.Scored));
 
-        // The answer of one sample is overwritten: A's grade of the old answer no longer counts.
+        // One sample is started over on purpose and gets another answer: A's grade of the old answer no longer counts.
         var first = samples.First(s => s.RunIndex == 0 && s.ProblemId == "PB-Basic-001");
+        await store.ReopenSampleAsync(first.SampleId);
         await store.CompleteSampleAsync(first.SampleId, SampleStatus.Ok, "A different proof.", null, null, first.Usage, 1);
         var after = (await Stats(store, new RunSelection(Run: "aaaa1111", Judge: "A"))).Single();
         after.Graded.Should().Be(5);

@@ -33,6 +33,20 @@ public class ProofMarkdownTests
     }
 
     [Fact]
+    public void Inline_math_with_a_space_before_the_closing_dollar_is_math_when_it_is_plainly_tex()
+    {
+        // IMO-ProofBench PB-Basic-006 writes the sequence this way.
+        var html = _markdown.ToHtml("Consider the sequence $c_0, c_1, c_2, \\ldots $ of integers and $x^2 $ too.");
+        html.Should().Contain("<span class=\"tex\">c_0, c_1, c_2, \\ldots </span>");
+        html.Should().Contain("<span class=\"tex\">x^2 </span>");
+        html.Should().NotContain("$");
+
+        // Money with a space before a later dollar stays text.
+        var money = _markdown.ToHtml("It costs $5 or so $ and then $x$ holds.");
+        money.Should().Contain("$5 or so $").And.Contain("<span class=\"tex\">x</span>");
+    }
+
+    [Fact]
     public void Tex_is_html_escaped()
     {
         var html = _markdown.ToHtml("$a < b ></span><script>x()</script>$");

@@ -57,3 +57,39 @@ public class ReportTests(ViewerFixture fixture)
         await page.CloseAsync();
     }
 }
+
+/// <summary>Issue 15.17: the report stays readable with 64-digit run ids and big numbers.</summary>
+[Collection(ViewerCollection.Name)]
+public class ReportLayoutTests(ViewerFixture fixture)
+{
+    private static int PngHeight(byte[] png) => (png[20] << 24) | (png[21] << 16) | (png[22] << 8) | png[23];
+
+    [Fact]
+    public async Task Long_run_ids_wrap_in_their_cell_and_charts_show_them_short()
+    {
+        var html = await new StaticReport(new RunStoreResults(fixture.DbPath), new ReportCharts()).RenderAsync(CancellationToken.None);
+        html.Should().Contain($"<td class=\"id\">{SeedData.HashRunId}</td>", "the runs table keeps the whole id");
+        html.Should().MatchRegex(@"td\.id \{[^}]*overflow-wrap: anywhere[^}]*max-width");
+    }
+
+    [Fact]
+    public void Legends_get_their_own_room_below_the_plot()
+    {
+        var charts = new ReportCharts(900, 420);
+        GroupScore S(string run, double score) => new(run, "Basic", score, 3);
+        var labels = Enumerable.Range(0, 8).ToDictionary(i => $"r{i}", i => $"r{i}: some model · some benchmark");
+        var one = charts.GroupedScores("t", "level", [S("r0", 0.5)], labels);
+        var eight = charts.GroupedScores("t", "level", labels.Keys.Select(r => S(r, 0.5)).ToList(), labels);
+        PngHeight(one).Should().Be(420, "a single run needs no legend");
+        PngHeight(eight).Should().Be(charts.HeightWithLegend(8)).And.BeGreaterThanOrEqualTo(420 + 8 * 20, "each legend entry adds a line instead of shrinking the bars");
+    }
+
+    [Fact]
+    public void Large_numbers_have_thousands_separators()
+    {
+        Qed.Viewer.Pages.Html.Tokens(9_999).Should().Be("9,999");
+        Qed.Viewer.Pages.Html.Count(1_234_567).Should().Be("1,234,567");
+        Qed.Viewer.Pages.Html.Cost(12_345.5m).Should().Be("$12,345.50");
+        Qed.Viewer.Pages.Html.Cost(0.0041m).Should().Be("$0.0041");
+    }
+}
