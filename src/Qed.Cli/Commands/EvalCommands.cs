@@ -181,7 +181,7 @@ internal static class EvalCommands
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
         var scaffold = await new ScaffoldRegistry().ResolveAsync(scaffoldRef, bench.Mode, prompts, factory, ct);
         return new EvalPlan(bench, [], runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
-            factory.GlobalLimit, scaffold.PromptsHash) { Stream = new ProblemStream(opened.Count, opened.Open) };
+            factory.GlobalLimit, scaffold.PromptsHash) { Stream = new ProblemStream(opened.Count, opened.Open), Secrets = factory.Secrets };
     }
 
     private static async Task<RunOutcome> SolveAsync(RunStore store, EvalPlan plan, int concurrency, double? maxCost, CancellationToken ct)
