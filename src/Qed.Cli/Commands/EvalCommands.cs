@@ -335,7 +335,7 @@ internal static class EvalCommands
         var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
         var (model, scaffold) = await ProtocolSetup.OpenModelAndScaffoldAsync(factory, protocol, modelRef, scaffoldRef, bench.Mode, prompts, http, ct);
         return new EvalPlan(bench, [], runs, scaffold.Solver, model, scaffold.RoleModels, scaffold.Budget, scaffold.Config,
-            factory.GlobalLimit, scaffold.PromptsHash, protocol.Name) { Stream = new ProblemStream(opened.Count, opened.Open) };
+            factory.GlobalLimit, scaffold.PromptsHash, protocol.Name) { Stream = new ProblemStream(opened.Count, opened.Open), Secrets = factory.Secrets };
     }
 
     /// <summary>What loading the benchmark repaired (AnswerBench's trimmed answers, its merged row, an unpinned hash) is

@@ -35,6 +35,10 @@ public sealed record EvalPlan(
     /// it replaces <see cref="Problems"/>.</summary>
     public ProblemStream? Stream { get; init; }
 
+    /// <summary>The configured keys; any error text is masked with them before it is stored (endpoint errors
+    /// already are, by the pipeline; this covers a scaffold's own faults).</summary>
+    public SecretRedactor? Secrets { get; init; }
+
     /// <summary>How many problems the run covers.</summary>
     public int ProblemCount => Stream?.Count ?? Problems.Count;
 
@@ -262,6 +266,7 @@ public sealed class EvalRunner(RunStore store)
             status = SampleStatus.Failed;
             error = $"{e.GetType().Name}: {e.Message}";
         }
+        error = plan.Secrets?.RedactOrNull(error) ?? error;
         await store.CompleteSampleAsync(sampleId, status, answer, reasoning, error, context.Usage, clock.Elapsed.TotalSeconds, CancellationToken.None);
         return new OneResult(status, context.Usage, error, unreachable);
     }

@@ -124,6 +124,25 @@ public class SharedStoreTests : IAsyncLifetime
         (await check.ListSamplesAsync()).Should().HaveCount(24).And.OnlyContain(s => s.Status == SampleStatus.Ok && s.Usage.Calls == 1);
     }
 
+    private sealed class LeakySolver : ISolver
+    {
+        public string Name => "leaky";
+        public Task<SolveResult> SolveAsync(Problem problem, SolverContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("the scaffold logged its settings: api_key=sk-test-0123456789");
+    }
+
+    [Fact]
+    public async Task A_scaffolds_own_error_is_stored_with_the_keys_masked()
+    {
+        using var factory = new ChatClientFactory();
+        var secrets = new SecretRedactor();
+        secrets.Add("sk-test-0123456789");
+        await using var store = await RunStore.OpenAsync(_dir.File("leak.db"));
+        var plan = Plan(factory, Problems(1), 1) with { Solver = new LeakySolver(), Secrets = secrets };
+        (await new EvalRunner(store).RunAsync(plan, 1, null, null, CancellationToken.None)).Failed.Should().Be(1);
+        (await store.ListSamplesAsync()).Single().Error.Should().Be("InvalidOperationException: the scaffold logged its settings: api_key=[redacted]");
+    }
+
     [Fact]
     public async Task Requests_start_before_a_streamed_input_is_fully_inserted()
     {
