@@ -63,6 +63,9 @@ public sealed class ProofGrader
 
     public string JudgeName => _judge.Config.Name;
 
+    /// <summary>Whose prompts and rules this grader applies (a grading pass may grade only runs made under the same protocol).</summary>
+    public Protocol Protocol => _options.Protocol;
+
     /// <summary>
     /// Every placeholder a judge prompt may use: ours (<c>{{problem}}</c> …) and the original harness's str.format names
     /// (<c>{problem_statement}</c>, <c>{student_answer}</c>, <c>{solution}</c>, <c>{guidelines}</c>, <c>{gold_answer}</c>), so a

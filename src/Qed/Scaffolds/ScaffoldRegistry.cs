@@ -179,6 +179,13 @@ public sealed class ScaffoldRegistry
             }
             if (OriginalNotApplied.TryGetValue(field, out var reason) && value is not null) warn?.Invoke($"{y.PathOf(field)}:{y.LineOf(field)}: '{field}': {reason}");
         }
+        if (y.Root["budget"] is JsonObject budget)
+        {
+            string[] budgetFields = ["max_calls", "max_output_tokens", "max_cost_usd"];
+            foreach (var (name, _) in budget)
+                if (!budgetFields.Contains(name))
+                    throw y.Error("budget", $"unknown budget field '{name}'{Suggest(name, budgetFields)} (budget: {string.Join(", ", budgetFields)})");
+        }
         // Nested original prompt blocks (self-check's prompts:) are checked the same way.
         foreach (var group in kind.EmbeddedPrompts.Where(p => p.Field.Contains('.')).GroupBy(p => p.Field.Split('.')[0]))
         {

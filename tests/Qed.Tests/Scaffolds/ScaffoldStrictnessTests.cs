@@ -17,6 +17,7 @@ public class ScaffoldStrictnessTests
     [InlineData("type: reasoning-cache\nverifier: openai/gpt-oss-20b\n", "s.yaml:2: field 'verifier'*has no role 'verifier'*roles: solver, summarizer*")]
     [InlineData("type: reasoning-cache\nmodels:\n  sumarizer: openai/gpt-oss-20b\n", "s.yaml:2: field 'models'*no role 'sumarizer'*did you mean 'summarizer'*")]
     [InlineData("type: nomos\nscorer_modle: x\n", "s.yaml:2: field 'scorer_modle'*did you mean 'scorer_model'*")]
+    [InlineData("type: nomos\nbudget:\n  max_call: 3\n", "s.yaml:2: field 'budget'*'max_call'*did you mean 'max_calls'*")]
     public void Unknown_fields_and_roles_are_errors_naming_file_line_and_a_near_miss(string yaml, string message)
     {
         using var dir = new TempDirectory();
