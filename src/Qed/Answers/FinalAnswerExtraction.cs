@@ -60,7 +60,8 @@ public static partial class FinalAnswerExtraction
         if (boxes.Count > 0) return new Found(Group(text, boxes, extraWords: 1), false, "boxed");
 
         // After a $ (or \( \[) that is never closed nothing is read: in "so $\frac{1}{2}" the 2 is not the answer.
-        var open = UnclosedDelimiter(text);
+        var open = text.IndexOf('$') >= 0 || text.Contains("\\(", StringComparison.Ordinal) || text.Contains("\\[", StringComparison.Ordinal)
+            ? UnclosedDelimiter(text) : -1;
         if (open >= 0) text = text[..open];
 
         var envs = latex ? MathSpans(text) : [];
@@ -378,6 +379,7 @@ public static partial class FinalAnswerExtraction
     /// ("(a) \boxed{3} … (b) \boxed{5}"); labelled parts keep their labels, so they are compared in order.</summary>
     private static string Group(string text, List<Span> spans, int extraWords)
     {
+        if (spans.Count == 1) return spans[0].Content.Trim();
         // Labels are looked up lazily, walking back from the last span: most replies stop at the first gap.
         var labels = new string?[spans.Count];
         var looked = new bool[spans.Count];
@@ -444,6 +446,7 @@ public static partial class FinalAnswerExtraction
         for (var i = from; i + 2 < to; i++)
         {
             if (text[i] != '(' || !char.IsAsciiLetterLower(text[i + 1])) continue;
+            if (i > 0 && (char.IsLetterOrDigit(text[i - 1]) || text[i - 1] is '_' or '\\')) continue; // f(x), 2(b): not labels
             var close = text.IndexOf(')', i + 2, Math.Min(5, to - i - 2));
             if (close > 0) return true;
         }
