@@ -130,6 +130,8 @@ public static partial class FinalAnswerExtraction
                 var f = PlainFractionRe().Match(text, n.Index);
                 (start, end, value, plain) = f.Success && f.Index == n.Index ? (f.Index, f.Index + f.Length, f.Value, true) : (n.Index, n.Index + n.Length, n.Value, true);
             }
+            // The value must close its clause: "is 7 apples." or "is $\frac{2}{3}$, since" but not "is 2 more than …".
+            if (!ClauseEndRe().IsMatch(text, end)) continue;
             var sentenceEnd = SentenceEndRe().Match(text, end);
             var rest = sentenceEnd.Success ? sentenceEnd.Index + sentenceEnd.Length : text.Length;
             var laterValue = envs.Any(e => e.Start >= rest && e.Content.Trim().Length > 0)
@@ -498,6 +500,10 @@ public static partial class FinalAnswerExtraction
 
     [GeneratedRegex(@"\G-?\d+\s*/\s*\d+(?!\d|\.\d)", RegexOptions.None, 200)]
     private static partial Regex PlainFractionRe();
+
+    // After an answer's value: at most one word (a unit), then punctuation, a bracket, bold markers, a line break or the end.
+    [GeneratedRegex(@"\G[ \t]*(?:[A-Za-z]{1,12}[ \t]*)?(?:[.,;:!?()*\n\r]|$)", RegexOptions.None, 200)]
+    private static partial Regex ClauseEndRe();
 
     // The end of a sentence: a full stop, ! or ? before white space or the end, or a blank line.
     [GeneratedRegex(@"[.!?](?=\s|$)|\n\s*\n", RegexOptions.None, 200)]
