@@ -1,5 +1,6 @@
 // Answer-equivalence throughput: cases per second on one thread over the shared cases, and peak memory.
 // Usage: dotnet run -c Release --project bench/Qed.Bench.Answers [-- --cases FILE.jsonl] [--seconds N] [--misses]
+// [--baseline DIR] compares with another build of Qed.Core in the same run (BaselineComparison.cs).
 // (--misses lists the cases that disagree with their expected verdict; with --seconds 0 it stops there)
 // Prints one line: BENCH {"name":"answer_equivalence",...}; cases_per_cpu_s divides by this process's CPU time,
 // which stays meaningful on a shared machine where wall-clock cases_per_s drops with the load average.
@@ -95,6 +96,9 @@ var result = new Dictionary<string, object>
     ["peak_working_set_mb"] = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
     ["agreement"] = withExpected == 0 ? "n/a" : $"{agreeing}/{withExpected}",
 };
+// --baseline DIR: the same cases checked by another build of Qed.Core in alternating slices (before/after in one run).
+if (ArgValue("--baseline") is { } baselineDir)
+    foreach (var (key, value) in BaselineComparison.Run(baselineDir, cases, seconds)) result[key] = value;
 Console.WriteLine("BENCH " + JsonSerializer.Serialize(result));
 return 0;
 

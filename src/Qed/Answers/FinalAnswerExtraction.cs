@@ -60,7 +60,8 @@ public static partial class FinalAnswerExtraction
         if (boxes.Count > 0) return new Found(Group(text, boxes, extraWords: 1), false, "boxed");
 
         // After a $ (or \( \[) that is never closed nothing is read: in "so $\frac{1}{2}" the 2 is not the answer.
-        var open = UnclosedDelimiter(text);
+        var open = text.IndexOf('$') >= 0 || text.Contains("\\(", StringComparison.Ordinal) || text.Contains("\\[", StringComparison.Ordinal)
+            ? UnclosedDelimiter(text) : -1;
         if (open >= 0) text = text[..open];
 
         var envs = latex ? MathSpans(text) : [];
@@ -129,6 +130,8 @@ public static partial class FinalAnswerExtraction
                 var f = PlainFractionRe().Match(text, n.Index);
                 (start, end, value, plain) = f.Success && f.Index == n.Index ? (f.Index, f.Index + f.Length, f.Value, true) : (n.Index, n.Index + n.Length, n.Value, true);
             }
+            // The value must close its clause: "is 7 apples." or "is $\frac{2}{3}$, since" but not "is 2 more than …".
+            if (!ClauseEndRe().IsMatch(text, end)) continue;
             var sentenceEnd = SentenceEndRe().Match(text, end);
             var rest = sentenceEnd.Success ? sentenceEnd.Index + sentenceEnd.Length : text.Length;
             var laterValue = envs.Any(e => e.Start >= rest && e.Content.Trim().Length > 0)
@@ -378,6 +381,7 @@ public static partial class FinalAnswerExtraction
     /// ("(a) \boxed{3} … (b) \boxed{5}"); labelled parts keep their labels, so they are compared in order.</summary>
     private static string Group(string text, List<Span> spans, int extraWords)
     {
+        if (spans.Count == 1) return spans[0].Content.Trim();
         // Labels are looked up lazily, walking back from the last span: most replies stop at the first gap.
         var labels = new string?[spans.Count];
         var looked = new bool[spans.Count];
@@ -444,6 +448,7 @@ public static partial class FinalAnswerExtraction
         for (var i = from; i + 2 < to; i++)
         {
             if (text[i] != '(' || !char.IsAsciiLetterLower(text[i + 1])) continue;
+            if (i > 0 && (char.IsLetterOrDigit(text[i - 1]) || text[i - 1] is '_' or '\\')) continue; // f(x), 2(b): not labels
             var close = text.IndexOf(')', i + 2, Math.Min(5, to - i - 2));
             if (close > 0) return true;
         }
@@ -495,6 +500,10 @@ public static partial class FinalAnswerExtraction
 
     [GeneratedRegex(@"\G-?\d+\s*/\s*\d+(?!\d|\.\d)", RegexOptions.None, 200)]
     private static partial Regex PlainFractionRe();
+
+    // After an answer's value: at most one word (a unit), then punctuation, a bracket, bold markers, a line break or the end.
+    [GeneratedRegex(@"\G[ \t]*(?:[A-Za-z]{1,12}[ \t]*)?(?:[.,;:!?()*\n\r]|$)", RegexOptions.None, 200)]
+    private static partial Regex ClauseEndRe();
 
     // The end of a sentence: a full stop, ! or ? before white space or the end, or a blank line.
     [GeneratedRegex(@"[.!?](?=\s|$)|\n\s*\n", RegexOptions.None, 200)]

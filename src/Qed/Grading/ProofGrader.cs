@@ -127,6 +127,9 @@ public sealed class ProofGrader
         // sentence states (Qed.Answers' extraction) before it counts as having no answer.
         var predicted = ProofText.LastBoxed(reply);
         var source = "boxed";
+        // "(a) \boxed{3} … (b) \boxed{5}": every labelled part, in order, not only the last box.
+        if (predicted is not null && FinalAnswerExtraction.Extract(reply) is { } grouped && FinalAnswerExtraction.JoinParts(grouped) is not null)
+            (predicted, source) = (grouped, "boxed parts");
         if (predicted is null && FinalAnswerExtraction.Extract(reply) is { } stated)
             (predicted, source) = (stated, "read from the text, no \\boxed{}");
         if (predicted is null)

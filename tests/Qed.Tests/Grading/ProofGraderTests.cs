@@ -140,6 +140,14 @@ public class ProofGraderTests : IAsyncLifetime
             "We count the cases.\n\nAnswer: 41", GradingMode.Answer, CancellationToken.None);
         labelled.Should().Match<GradeOutcome>(x => x.Points == 0 && x.DecidedBy == "answer-checker");
 
+        // Several labelled boxes: all parts are graded, in order.
+        var parts = await Grader(new SymbolicAnswerChecker()).GradeAsync(Problem with { ShortAnswer = "3, 5" },
+            @"(a) $\boxed{3}$ (b) $\boxed{5}$", GradingMode.Answer, CancellationToken.None);
+        parts.Points.Should().Be(7);
+        var swapped = await Grader(new SymbolicAnswerChecker()).GradeAsync(Problem with { ShortAnswer = "(a) 3 (b) 5" },
+            @"(a) $\boxed{5}$ (b) $\boxed{3}$", GradingMode.Answer, CancellationToken.None);
+        swapped.Points.Should().Be(0);
+
         // Nothing to read: 0 points, and decided_by says why; the judge is not asked.
         var none = await Grader(new SymbolicAnswerChecker()).GradeAsync(Problem, "I could not finish this one.", GradingMode.Answer, CancellationToken.None);
         none.Should().Match<GradeOutcome>(x => x.Points == 0 && x.DecidedBy == "no-answer");
