@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Qed.Inference;
 using Qed.Inference.Engine;
+using Qed.Inference.Gguf;
+using Qed.Inference.Llama;
 using Qed.Inference.Hub;
 using Qed.Inference.Onnx;
 using Qed.Inference.Serving;
@@ -11,13 +13,13 @@ using Spectre.Console;
 
 namespace Qed.Cli.Commands;
 
-/// <summary>Commands: pull, serve, tokenize, export-onnx (issue 5): the local model's life cycle.</summary>
+/// <summary>Commands: pull, serve, tokenize, export-onnx (issue 5), export-gguf (issue 16): the local model's life cycle.</summary>
 internal static class LocalModelCommands
 {
     // Token text such as "<|im_start|>" stays readable in JSON output instead of becoming \u003C escapes.
     private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static IEnumerable<Command> Create() => [Pull(), Serve(), Tokenize(), ExportOnnx()];
+    public static IEnumerable<Command> Create() => [Pull(), Serve(), Tokenize(), ExportOnnx(), ExportGguf()];
 
     private static Command Pull()
     {
@@ -76,17 +78,19 @@ internal static class LocalModelCommands
 
     private static Command Serve()
     {
-        var model = new Option<string>("--model") { Description = "local:REPO_ID_OR_DIR (an ONNX export directory or a Hub repo)", Required = true };
+        var model = new Option<string>("--model") { Description = "local:PATH.gguf, local:DIR (GGUF or ONNX export) or local:REPO_ID[:QUANT]", Required = true };
         var host = new Option<string>("--host") { Description = "address to bind (loopback unless told otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port (0 picks a free one)", DefaultValueFactory = _ => 8000 };
-        var command = new Command("serve", "Serve a local model over an OpenAI-compatible API (/v1/chat/completions, /v1/models, /health)") { model, host, port };
+        var command = new Command("serve", "Serve a local model over an OpenAI-compatible API (/v1/chat/completions, /v1/models, /health); concurrent clients share one batched llama.cpp context") { model, host, port };
+        var llama = LlamaCliOptions.AddTo(command);
         return command.WithAction(async (parse, ct) =>
         {
             var reference = parse.GetValue(model)!;
             if (!reference.StartsWith(LocalModelSource.Prefix, StringComparison.Ordinal))
                 throw new QedException($"--model '{reference}': serve runs local models only; write local:DIR or local:REPO_ID");
             var id = reference[LocalModelSource.Prefix.Length..];
-            using var client = await LocalModelSource.FromEnvironment().OpenAsync(reference, ct);
+            using var source = LocalModelSource.FromEnvironment(llama.Read(parse));
+            using var client = await source.OpenAsync(reference, ct);
             await using var server = await ChatCompletionsServer.StartAsync(client, id, parse.GetValue(host)!, parse.GetValue(port), ct);
             Console.WriteLine($"serving {id} at {server.Address.ToString().TrimEnd('/')}/v1 (Ctrl-C to stop)");
             try { await Task.Delay(Timeout.Infinite, ct); }
@@ -148,7 +152,7 @@ internal static class LocalModelCommands
         var output = new Option<string>("--out") { Description = "output directory (model.onnx, model.onnx.data, tokenizer and config files)", Required = true };
         var int4 = new Option<bool>("--int4") { Description = "quantize linear layers to int4 (com.microsoft MatMulNBits)" };
         var blockSize = new Option<int>("--block-size") { Description = "int4 quantization block size", DefaultValueFactory = _ => 32 };
-        var accuracy = new Option<int>("--accuracy-level") { Description = "MatMulNBits accuracy_level (0 = fp32 compute, 4 = int8 activations, faster)", DefaultValueFactory = _ => 0 };
+        var accuracy = new Option<int>("--accuracy-level") { Description = "MatMulNBits accuracy_level (4 = int8 activations, about 3× faster decode; 0 = fp32 compute, exact against dequantized weights)", DefaultValueFactory = _ => 4 };
         var command = new Command("export-onnx", "Export a Qwen3 checkpoint to an ONNX decoder with KV cache for the local engine") { checkpoint, output, int4, blockSize, accuracy };
         return command.WithAction(async (parse, ct) =>
         {
@@ -161,5 +165,57 @@ internal static class LocalModelCommands
             Console.WriteLine($"exported {(options.Int4 ? "int4" : "fp32")} model to {Path.Combine(outDir, Qwen3OnnxExporter.ModelFileName)} ({data.Length:N0} bytes of weights)");
             return 0;
         });
+    }
+
+    private static Command ExportGguf()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Hugging Face Qwen3 checkpoint directory (config.json + safetensors + tokenizer.json)", Required = true };
+        var output = new Option<string>("--out") { Description = "output .gguf file", Required = true };
+        var type = new Option<string>("--type") { Description = "weight type: " + string.Join("|", GgufWeightTypes.All) + " (quantized types by llama.cpp's quantizer)", DefaultValueFactory = _ => "f16" };
+        var command = new Command("export-gguf", "Export a Qwen3 checkpoint to a GGUF v3 file for the llama.cpp engine") { checkpoint, output, type };
+        return command.WithAction(async (parse, ct) =>
+        {
+            var t = parse.GetValue(type)!.ToLowerInvariant();
+            GgufWeightTypes.QuantizedFileType(t);
+            var outPath = parse.GetValue(output)!;
+            if (!outPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) throw new QedException($"--out {outPath}: the file name must end in .gguf");
+            await new Qwen3GgufExporter().ExportAsync(parse.GetValue(checkpoint)!, outPath, new GgufExportOptions { Type = t },
+                new Progress<string>(m => Console.Error.WriteLine("export-gguf: " + m)), ct);
+            Console.WriteLine($"exported {t} model to {outPath} ({new FileInfo(outPath).Length:N0} bytes)");
+            return 0;
+        });
+    }
+}
+
+/// <summary>The llama.cpp engine's flags (defaults from QED_LLAMA_* environment variables), shared by serve and prove.</summary>
+internal sealed class LlamaCliOptions
+{
+    private Option<int?> _gpuLayers = null!, _context = null!, _maxSequences = null!, _threads = null!;
+    private Option<string?> _flash = null!;
+
+    public static LlamaCliOptions AddTo(Command command)
+    {
+        var o = new LlamaCliOptions
+        {
+            _gpuLayers = new Option<int?>("--gpu-layers") { Description = "layers to offload to the GPU (needs a GPU backend package; -1 = all; env QED_LLAMA_GPU_LAYERS)" },
+            _context = new Option<int?>("--context") { Description = "KV cache tokens shared by all sequences of a GGUF model (default: the model's, at most 32768; env QED_LLAMA_CONTEXT)" },
+            _maxSequences = new Option<int?>("--max-sequences") { Description = "sequences decoded together; more requests queue (default 8; env QED_LLAMA_MAX_SEQUENCES)" },
+            _threads = new Option<int?>("--threads") { Description = "CPU threads for llama.cpp (default: the cores not busy; env QED_LLAMA_THREADS)" },
+            _flash = new Option<string?>("--flash-attention") { Description = "on|off|auto (default off: slower on CPU at long context; env QED_LLAMA_FLASH_ATTENTION)" },
+        };
+        foreach (var option in new Option[] { o._gpuLayers, o._context, o._maxSequences, o._threads, o._flash }) command.Options.Add(option);
+        return o;
+    }
+
+    public LlamaOptions Read(ParseResult parse)
+    {
+        var options = LlamaOptions.FromEnvironment();
+        if (parse.GetValue(_gpuLayers) is int g) options = options with { GpuLayers = g };
+        if (parse.GetValue(_context) is int c) options = options with { Context = c };
+        if (parse.GetValue(_maxSequences) is int m) options = options with { MaxSequences = m };
+        if (parse.GetValue(_threads) is int t) options = options with { Threads = t };
+        if (parse.GetValue(_flash) is { } f) options = options with { FlashAttention = LlamaOptions.ParseFlashAttention(f, "--flash-attention") };
+        options.Validate();
+        return options;
     }
 }

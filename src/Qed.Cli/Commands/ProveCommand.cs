@@ -35,6 +35,7 @@ internal static class ProveCommand
         var command = new Command("prove", "Write a proof of one problem with a model or a test-time scaffold");
         command.Arguments.Add(problem);
         foreach (var o in new Option[] { file, model, scaffold, json, db, concurrency, protocolOption }) command.Options.Add(o);
+        var llama = LlamaCliOptions.AddTo(command);
         command.WithAction(async (parse, ct) =>
         {
             var statement = await ReadStatementAsync(parse.GetValue(problem), parse.GetValue(file), ct);
@@ -45,7 +46,7 @@ internal static class ProveCommand
                 GlobalConcurrency = parse.GetValue(concurrency),
                 Warn = m => Console.Error.WriteLine("warning: " + m),
                 AdjustConfig = protocol.AdjustModel,
-            }, LocalModels());
+            }, LocalModels(llama.Read(parse)));
             var registry = new ScaffoldRegistry();
             var prompts = new PromptLibrary(Environment.GetEnvironmentVariable("QED_PROMPTS_DIR"));
             ResolvedScaffold resolved;
@@ -81,8 +82,9 @@ internal static class ProveCommand
         return [command];
     }
 
-    /// <summary>The engine behind <c>local:REF</c> (ONNX Runtime, Qed.Inference).</summary>
-    private static ILocalModelSource LocalModels() => LocalModelSource.FromEnvironment();
+    /// <summary>The engines behind <c>local:REF</c> (llama.cpp for GGUF, ONNX Runtime for ONNX exports; Qed.Inference). One source per
+    /// command, so every call of a scaffold shares one loaded model and one batched decoder.</summary>
+    private static ILocalModelSource LocalModels(Qed.Inference.Llama.LlamaOptions llama) => LocalModelSource.FromEnvironment(llama);
 
     private static async Task<string> ReadStatementAsync(string? text, string? file, CancellationToken ct)
     {
@@ -109,8 +111,8 @@ internal static class ProveCommand
         catch (QedException e) when (string.IsNullOrWhiteSpace(reference))
         {
             // The local source's message already says how to point at a directory or an endpoint.
-            throw new QedException($"no --model given and the default model {DefaultModel} is not available: {e.Message} "
-                + "(for example --model local:/path/to/onnx-export, or --model vllm/qed-nano with its base_url set)");
+            throw new QedException($"no --model given and the default model {DefaultModel} (converted once to a Q4_K_M GGUF) is not available: {e.Message} "
+                + $"(for example --model local:/path/to/model.gguf, --model local:{DefaultLocalModel.OnnxRepoId} for the ONNX export, or --model vllm/qed-nano with its base_url set)");
         }
     }
 

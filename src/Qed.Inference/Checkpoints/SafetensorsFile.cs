@@ -40,7 +40,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new QedException($"{path}: safetensors file not found");
-        long fileLength = new FileInfo(path).Length;
+        // Hub cache snapshots link to blobs: FileInfo.Length of a link is the link's own length, so measure its target.
+        var target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+        long fileLength = new FileInfo(target).Length;
         if (fileLength < 8) throw new QedException($"{path}: too short to be a safetensors file ({fileLength} bytes)");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;

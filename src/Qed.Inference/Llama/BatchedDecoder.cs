@@ -45,6 +45,9 @@ public sealed class BatchedDecoder : IDisposable
     private readonly Thread _thread;
     private volatile bool _disposed;
     private long _prefill, _saved, _generated, _steps, _preemptions, _admissions;
+    /// <summary>After a preemption, how many sequences fit in the cache: no more are admitted until one finishes, or the
+    /// preempted one would come straight back and push another out.</summary>
+    private int _admitCap = int.MaxValue;
 
     public int ContextSize { get; }
     public int Threads { get; }
@@ -188,7 +191,7 @@ public sealed class BatchedDecoder : IDisposable
     /// <summary>Moves queued requests into the batch while there is room, each starting from the longest cached prefix.</summary>
     private void Admit()
     {
-        for (var node = _waiting.First; node is not null && _active.Count < _options.MaxSequences;)
+        for (var node = _waiting.First; node is not null && _active.Count < Math.Min(_options.MaxSequences, _admitCap);)
         {
             var next = node.Next;
             var seq = node.Value;
@@ -311,6 +314,7 @@ public sealed class BatchedDecoder : IDisposable
     private void Retire(Sequence seq, bool keep = true)
     {
         _active.Remove(seq);
+        _admitCap = int.MaxValue;
         seq.Chain.Dispose();
         if (keep && _options.PrefixSharing && seq.Cached > 0)
         {
@@ -354,6 +358,7 @@ public sealed class BatchedDecoder : IDisposable
         _freeIds.Push(victim.Id);
         victim.Cached = 0;
         _waiting.AddFirst(victim);
+        _admitCap = Math.Max(1, _active.Count);
         Interlocked.Increment(ref _preemptions);
     }
 

@@ -9,9 +9,9 @@ public sealed record OnnxExportOptions
     public bool Int4 { get; init; }
     /// <summary>Elements per quantization block along the input dimension (int4 only).</summary>
     public int BlockSize { get; init; } = 32;
-    /// <summary>MatMulNBits accuracy_level: 0 computes in fp32 (exact against dequantized weights); 4 lets
-    /// ONNX Runtime quantize activations to int8 for speed.</summary>
-    public int AccuracyLevel { get; init; }
+    /// <summary>MatMulNBits accuracy_level: 4 (the default) lets ONNX Runtime quantize activations to int8 — decode
+    /// measured 3× faster on a 2-core AVX2 machine; 0 computes in fp32 (exact against dequantized weights).</summary>
+    public int AccuracyLevel { get; init; } = 4;
 }
 
 /// <summary>

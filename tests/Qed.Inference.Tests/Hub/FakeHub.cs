@@ -26,6 +26,8 @@ internal sealed class FakeHub : IAsyncDisposable
     public ConcurrentQueue<string> Requests { get; } = new();
     public ConcurrentQueue<string?> RangeHeaders { get; } = new();
     public string? RequiredToken { get; set; }
+    /// <summary>Repo owners the fake knows (any repo name under them lists <see cref="Files"/>).</summary>
+    public HashSet<string> Owners { get; } = ["acme"];
     /// <summary>Files whose next download stops after this many bytes (then the connection drops).</summary>
     public ConcurrentDictionary<string, int> CutOnce { get; } = new();
     public HashSet<string> Corrupt { get; } = new();
@@ -44,7 +46,7 @@ internal sealed class FakeHub : IAsyncDisposable
         {
             Requests.Enqueue(http.Request.Path);
             if (!Authorized(http)) return Results.StatusCode(401);
-            if (owner != "acme") return Results.NotFound();
+            if (!Owners.Contains(owner)) return Results.NotFound();
             var siblings = Files.Select(f => f.Value.Lfs
                 ? (object)new { rfilename = f.Key, size = f.Value.Content.Length, blobId = GitBlobId(Encoding.ASCII.GetBytes("pointer " + f.Key)), lfs = new { sha256 = Sha256(f.Value.Content), size = f.Value.Content.Length, pointerSize = 130 } }
                 : new { rfilename = f.Key, size = f.Value.Content.Length, blobId = GitBlobId(f.Value.Content) });

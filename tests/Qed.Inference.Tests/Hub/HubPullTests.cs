@@ -169,4 +169,58 @@ public sealed class HubPullTests : IAsyncLifetime
         var missingDir = () => source.OpenAsync("/no/such/dir", default);
         await missingDir.Should().ThrowAsync<QedException>().WithMessage("local:/no/such/dir: no such directory*");
     }
+
+    [Fact]
+    public async Task The_default_model_is_pulled_and_converted_once_to_a_cached_q4_k_m_gguf()
+    {
+        var work = Path.Combine(_cache, "..", Path.GetFileName(_cache) + "-ckpt");
+        try
+        {
+            // A tiny safetensors checkpoint stands in for lm-provers/QED-Nano.
+            await Qed.Inference.Checkpoints.RandomQwen3Checkpoint.WriteAsync(work, Qed.Inference.Checkpoints.RandomQwen3Checkpoint.Tiny(), 3, default);
+            foreach (var f in Directory.GetFiles(TinyModel.TokenizerFixture, "*.json")) File.Copy(f, Path.Combine(work, Path.GetFileName(f)), true);
+            _hub.Files.Clear();
+            _hub.Owners.Add("lm-provers");
+            foreach (var f in Directory.GetFiles(work))
+                _hub.Files[Path.GetFileName(f)] = (File.ReadAllBytes(f), f.EndsWith(".safetensors"));
+
+            var messages = new List<string>();
+            using var source = new LocalModelSource(new HubOptions { Endpoint = _hub.Endpoint, CacheDirectory = _cache }, _http,
+                new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); });
+            using (var client = await source.OpenAsync(DefaultLocalModel.Reference, default))
+            {
+                var answer = await client.GetResponseAsync("hello", new Microsoft.Extensions.AI.ChatOptions { MaxOutputTokens = 3, Temperature = 0 });
+                answer.Usage!.OutputTokenCount.Should().BeGreaterThan(0);
+                client.GetService(typeof(Qed.Inference.Llama.LlamaModel)).Should().NotBeNull("a safetensors repo runs on llama.cpp");
+            }
+            messages.Should().Contain(m => m.StartsWith("pull lm-provers/QED-Nano: model.safetensors"));
+            messages.Should().Contain(m => m.StartsWith("convert lm-provers/QED-Nano") && m.Contains("Q4_K_M"));
+            messages.Should().Contain(m => m.StartsWith("convert: quantize q4_k_m"));
+            var converted = Directory.GetFiles(source.ConvertedCacheDirectory, "*.gguf", SearchOption.AllDirectories);
+            converted.Should().ContainSingle().Which.Should().EndWith(Path.Combine(FakeHub.Commit, "model-q4_k_m.gguf"));
+
+            // Second time, offline: neither pulled nor converted again.
+            messages.Clear();
+            using var offline = new LocalModelSource(new HubOptions { Endpoint = "http://127.0.0.1:9", CacheDirectory = _cache, Offline = true }, _http,
+                new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); });
+            var again = await offline.ResolveAsync(DefaultLocalModel.Reference, default);
+            again.Should().Be(new LocalModelFiles(converted[0], LocalModelKind.Gguf));
+            messages.Should().BeEmpty();
+        }
+        finally { Directory.Delete(work, recursive: true); }
+    }
+
+    [Fact]
+    public async Task A_gguf_repo_gives_the_named_quant_or_q4_k_m()
+    {
+        _hub.Files.Clear();
+        _hub.Files["model-Q8_0.gguf"] = ("GGUF-q8"u8.ToArray(), true);
+        _hub.Files["model-Q4_K_M.gguf"] = ("GGUF-q4"u8.ToArray(), true);
+        _hub.Files["config.json"] = ("{}"u8.ToArray(), false);
+        using var source = new LocalModelSource(new HubOptions { Endpoint = _hub.Endpoint, CacheDirectory = _cache }, _http);
+        (await source.ResolveAsync("local:acme/some-GGUF", default)).Path.Should().EndWith("model-Q4_K_M.gguf");
+        (await source.ResolveAsync("local:acme/some-GGUF:Q8_0", default)).Path.Should().EndWith("model-Q8_0.gguf");
+        var act = () => source.ResolveAsync("local:acme/some-GGUF:q6_k", default);
+        (await act.Should().ThrowAsync<QedException>()).WithMessage("*no GGUF file named like 'q6_k'*");
+    }
 }

@@ -68,7 +68,8 @@ public sealed class ExportedDecoderTests : IDisposable
     {
         // Untied: the head is quantized from lm_head.weight; tied: from the embedding table.
         var config = RandomQwen3Checkpoint.Tiny() with { TieWordEmbeddings = tied };
-        var options = new OnnxExportOptions { Int4 = true, BlockSize = 32 };
+        // accuracy_level 0: fp32 compute, so the engine is exact against the dequantized weights.
+        var options = new OnnxExportOptions { Int4 = true, BlockSize = 32, AccuracyLevel = 0 };
         var (checkpoint, export) = await ExportAsync(config, options);
         var fp32Bytes = new FileInfo(Path.Combine(checkpoint, "model.safetensors")).Length;
         new FileInfo(Path.Combine(export, "model.onnx.data")).Length.Should().BeLessThan(fp32Bytes, "linear weights are 4-bit");
@@ -95,6 +96,27 @@ public sealed class ExportedDecoderTests : IDisposable
             sequence.Add(refNext);
         }
         engineTokens.Should().Equal(referenceTokens);
+    }
+
+    [Fact]
+    public async Task Int4_exports_default_to_accuracy_level_4_which_rounds_activations_but_stays_close()
+    {
+        new OnnxExportOptions().AccuracyLevel.Should().Be(4);
+        var config = RandomQwen3Checkpoint.Tiny();
+        var (_, exact) = await ExportAsync(config, new OnnxExportOptions { Int4 = true, AccuracyLevel = 0 });
+        var fast = Path.Combine(_dir, "onnx-level4");
+        await new Qwen3OnnxExporter().ExportAsync(Path.Combine(_dir, "checkpoint"), fast, new OnnxExportOptions { Int4 = true }, default);
+        float[] Last(string dir)
+        {
+            using var decoder = new OnnxDecoder(Path.Combine(dir, "model.onnx"));
+            using var cache = decoder.NewCache();
+            return decoder.Forward(cache, Prompt, default);
+        }
+        var a = Last(exact);
+        var b = Last(fast);
+        // int8 activations change the logits a little (so the attribute took effect), not the prediction.
+        MaxAbsDiff(a, b).Should().BeGreaterThan(0f).And.BeLessThan(0.5f);
+        TokenSampler.ArgMax(b).Should().Be(TokenSampler.ArgMax(a));
     }
 
     [Fact]
