@@ -429,6 +429,21 @@ public static partial class FinalAnswerExtraction
         if (!MayHavePartLabels(text, 0, text.Length)) return null;
         var matches = PartLabelRe().Matches(text);
         if (matches.Count < 2) return null;
+        return JoinParts(text, matches);
+    }
+
+    /// <summary>A lone part label in front of the answer ("(a) 3") is a heading, not a factor a: the text without it.</summary>
+    internal static string WithoutLonePartLabel(string text)
+    {
+        if (!MayHavePartLabels(text, 0, text.Length)) return text;
+        var matches = PartLabelRe().Matches(text);
+        if (matches.Count != 1 || text[..matches[0].Index].Trim().Length > 0) return text;
+        var rest = PartNoiseRe().Replace(text[(matches[0].Index + matches[0].Length)..], "").Trim();
+        return rest.Length > 0 ? rest : text;
+    }
+
+    private static string? JoinParts(string text, MatchCollection matches)
+    {
         var parts = new List<string>();
         for (var k = 0; k < matches.Count; k++)
         {
