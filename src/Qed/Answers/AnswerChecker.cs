@@ -91,7 +91,10 @@ public static partial class AnswerChecker
         if (found.How == FinalAnswerExtraction.WordsAnswer) return Worded(found.Text);
         if (found.Text.Length > options.MaxAnswerChars)
             throw new AnswerLimitException($"extracted answer longer than {options.MaxAnswerChars} characters");
-        var prepared = Prepare(FinalAnswerExtraction.JoinParts(found.Text) ?? found.Text, found.Plain);
+        var text = FinalAnswerExtraction.MayHavePartLabels(found.Text)
+            ? FinalAnswerExtraction.JoinParts(found.Text) ?? FinalAnswerExtraction.WithoutLonePartLabel(found.Text)
+            : found.Text;
+        var prepared = Prepare(text, found.Plain);
         // "odd $n$", "P(n) = … for some integer a": qualified in words, so compared as text (or by a judge), never as letters.
         if (FinalAnswerExtraction.IsProse(WithoutCommands(prepared))) return Worded(found.Text);
         try

@@ -73,8 +73,19 @@ internal static class AnswerShapes
         if (earlier.Any(o => o is TupleExpr or SetExpr or IntervalExpr or RelationExpr or AnswerListExpr)) return null;
         if (reference && !earlier.All(o => o is SumExpr { Terms: var t } ? t.All(x => x is SymbolExpr) : o is ProductExpr { Factors: var f } && f.All(x => x is SymbolExpr)))
             return null;
+        // In a prediction the earlier sides must name a quantity or compute one (A + B, \det(A), 2 + 3); a side like
+        // x^2 or 1/x makes the chain a condition on x ("1/x = 2" does not answer 2).
+        if (!reference && !earlier.All(IsQuantity)) return null;
         return last;
     }
+
+    private static bool IsQuantity(MathExpr e) => FreeSymbols(e).Count == 0 || IsNameLike(e) || e switch
+    {
+        SumExpr s => s.Terms.All(t => t is NumberExpr || IsNameLike(t) || t is ProductExpr { Factors: [NumberExpr, var x] } && IsNameLike(x)),
+        ProductExpr p => p.Factors.All(f => f is NumberExpr || IsNameLike(f)),
+        CallExpr c => c.Args.All(a => IsNameLike(a) || FreeSymbols(a).Count == 0),
+        _ => false,
+    };
 
     private static bool ContainsText(MathExpr e) => e is TextExpr || Children(e).Any(ContainsText);
 

@@ -379,9 +379,11 @@ public static partial class FinalAnswerExtraction
     /// <summary>The last span together with the spans just before it that only "and", "or", commas or
     /// spacing separate ("$1$ and $2$", "\boxed{1} papers and \boxed{2} bins"), or that each follow a part label
     /// ("(a) \boxed{3} … (b) \boxed{5}"); labelled parts keep their labels, so they are compared in order.</summary>
-    private static string Group(string text, List<Span> spans, int extraWords)
+    private static string Group(string text, List<Span> spans, int extraWords) =>
+        spans.Count == 1 ? spans[0].Content.Trim() : GroupSeveral(text, spans, extraWords);
+
+    private static string GroupSeveral(string text, List<Span> spans, int extraWords)
     {
-        if (spans.Count == 1) return spans[0].Content.Trim();
         // Labels are looked up lazily, walking back from the last span: most replies stop at the first gap.
         var labels = new string?[spans.Count];
         var looked = new bool[spans.Count];
@@ -429,6 +431,21 @@ public static partial class FinalAnswerExtraction
         if (!MayHavePartLabels(text, 0, text.Length)) return null;
         var matches = PartLabelRe().Matches(text);
         if (matches.Count < 2) return null;
+        return JoinParts(text, matches);
+    }
+
+    /// <summary>A lone part label in front of the answer ("(a) 3") is a heading, not a factor a: the text without it.</summary>
+    internal static string WithoutLonePartLabel(string text)
+    {
+        if (!MayHavePartLabels(text, 0, text.Length)) return text;
+        var matches = PartLabelRe().Matches(text);
+        if (matches.Count != 1 || text[..matches[0].Index].Trim().Length > 0) return text;
+        var rest = PartNoiseRe().Replace(text[(matches[0].Index + matches[0].Length)..], "").Trim();
+        return rest.Length > 0 ? rest : text;
+    }
+
+    private static string? JoinParts(string text, MatchCollection matches)
+    {
         var parts = new List<string>();
         for (var k = 0; k < matches.Count; k++)
         {
@@ -443,6 +460,8 @@ public static partial class FinalAnswerExtraction
 
     /// <summary>Cheap test before the part-label expression runs (most answers have none): "(" and a lower-case
     /// letter followed by ")" within five characters, or the word "part".</summary>
+    internal static bool MayHavePartLabels(string text) => MayHavePartLabels(text, 0, text.Length);
+
     private static bool MayHavePartLabels(string text, int from, int to)
     {
         for (var i = from; i + 2 < to; i++)

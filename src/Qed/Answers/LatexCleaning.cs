@@ -195,7 +195,7 @@ public static partial class LatexCleaning
     private static partial Regex PmodRe();
     [GeneratedRegex(@"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*°\s*\}", RegexOptions.None, 200)]
     private static partial Regex DegreeRe();
-    [GeneratedRegex(@"(\d)(?:\s*\{\s*,\s*\}\s*|,\\!)(?=\d)", RegexOptions.None, 200)]
+    [GeneratedRegex(@"(\d)(?:\s*\{\s*,\s*\}\s*|,\\!)(?=\d{3}(?!\d))", RegexOptions.None, 200)]
     private static partial Regex ThousandsBraceRe();
     [GeneratedRegex(@"(?<!\\)\\(?:displaystyle|textstyle|scriptstyle|[bB]igg?[lrm]?|qquad|quad|dots|ldots|cdots|hline|limits|nolimits|,|;|:|!| )(?![A-Za-z])", RegexOptions.None, 200)]
     private static partial Regex NoiseRe();

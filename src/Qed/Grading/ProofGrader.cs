@@ -127,11 +127,12 @@ public sealed class ProofGrader
         // sentence states (Qed.Answers' extraction) before it counts as having no answer.
         var predicted = ProofText.LastBoxed(reply);
         var source = "boxed";
+        var extracted = FinalAnswerExtraction.Extract(reply);
         // "(a) \boxed{3} … (b) \boxed{5}": every labelled part, in order, not only the last box.
-        if (predicted is not null && FinalAnswerExtraction.Extract(reply) is { } grouped && FinalAnswerExtraction.JoinParts(grouped) is not null)
-            (predicted, source) = (grouped, "boxed parts");
-        if (predicted is null && FinalAnswerExtraction.Extract(reply) is { } stated)
-            (predicted, source) = (stated, "read from the text, no \\boxed{}");
+        if (predicted is not null && extracted is not null && FinalAnswerExtraction.JoinParts(extracted) is not null)
+            (predicted, source) = (extracted, "boxed parts");
+        else if (predicted is null && extracted is not null)
+            (predicted, source) = (extracted, "read from the text, no \\boxed{}");
         if (predicted is null)
             return new GradeOutcome(GradeStatus.Graded, 0, MaxPoints,
                 "no final answer: no \\boxed{}, no answer phrase and no value in the last sentence", null, "no-answer", UsageTotals.Zero, null);
