@@ -3,7 +3,7 @@
 // aggregate throughput of parallel sequences, and prefill saved by prefix sharing. A bare llama.cpp decode loop on
 // the same GGUF files (LLamaSharp's low-level API, no Qed code) shows what our engine costs around llama.cpp.
 //
-//   dotnet run -c Release --project bench/Qed.Bench.Inference [-- --shapes small,weights-bound --threads T]
+//   dotnet run -c Release --project bench/Qed.Bench.Inference [-- --shapes small,weights-bound --threads T --contexts 16,1000,4000,8000]
 //
 // Prints one line per figure: BENCH {"name": ..., ...}; the names and fields are listed in docs/local-inference.md.
 using System.Diagnostics;
@@ -59,7 +59,7 @@ foreach (var shape in shapes)
         }
         Directory.Delete(checkpoint, recursive: true);
 
-        int[] contexts = shape == "small" ? [16, 1000, 4000, 8000] : [16];
+        int[] contexts = shape == "small" ? Arg("--contexts")?.Split(',').Select(int.Parse).ToArray() ?? [16, 1000, 4000, 8000] : [16];
         var bench = new EngineBench(config, bandwidth, threads, shape);
         foreach (var (type, path) in ggufs)
         {
