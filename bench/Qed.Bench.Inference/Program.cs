@@ -3,7 +3,7 @@
 // aggregate throughput of parallel sequences, and prefill saved by prefix sharing. A bare llama.cpp decode loop on
 // the same GGUF files (LLamaSharp's low-level API, no Qed code) shows what our engine costs around llama.cpp.
 //
-//   dotnet run -c Release --project bench/Qed.Bench.Inference [-- --shapes small,weights-bound --threads T --contexts 16,1000,4000,8000]
+//   dotnet run -c Release --project bench/Qed.Bench.Inference [-- --shapes small,weights-bound --threads T --contexts 16,1000,4000,8000 --parts decode,batch,prefix]
 //
 // Prints one line per figure: BENCH {"name": ..., ...}; the names and fields are listed in docs/local-inference.md.
 using System.Diagnostics;
@@ -20,6 +20,7 @@ using Qed.Bench.Inference;
 using static Qed.Bench.Inference.Report;
 
 var shapes = (Arg("--shapes") ?? "small,weights-bound").Split(',');
+var parts = (Arg("--parts") ?? "decode,batch,prefix").Split(',');
 int threads = Arg("--threads") is { } t ? int.Parse(t) : new LlamaOptions().ResolveThreads();
 var small = new Qwen3Config
 {
@@ -61,18 +62,24 @@ foreach (var shape in shapes)
 
         int[] contexts = shape == "small" ? Arg("--contexts")?.Split(',').Select(int.Parse).ToArray() ?? [16, 1000, 4000, 8000] : [16];
         var bench = new EngineBench(config, bandwidth, threads, shape);
-        foreach (var (type, path) in ggufs)
+        if (parts.Contains("decode"))
         {
-            bench.BareDecode(path, type, contexts);
-            await bench.LlamaDecodeAsync(path, type, contexts);
+            foreach (var (type, path) in ggufs)
+            {
+                bench.BareDecode(path, type, contexts);
+                await bench.LlamaDecodeAsync(path, type, contexts);
+            }
+            bench.OnnxDecode(onnxDir, contexts);
         }
-        bench.OnnxDecode(onnxDir, contexts);
-        if (shape == "small")
+        if (shape == "small" && parts.Contains("prefix"))
+        {
+            await bench.LlamaPrefixAsync(ggufs["q4_0"], 1000);
+            bench.OnnxPrefix(1000);
+        }
+        if (shape == "small" && parts.Contains("batch"))
         {
             await bench.LlamaBatchAsync(ggufs["q4_0"], [16, 1000], [1, 4, 8]);
             await bench.OnnxBatchAsync(onnxDir, [16, 1000], [1, 4, 8]);
-            await bench.LlamaPrefixAsync(ggufs["q4_0"], 1000);
-            bench.OnnxPrefix(1000);
         }
     }
     finally { Directory.Delete(dir, recursive: true); }
