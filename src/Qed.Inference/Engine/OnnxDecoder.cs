@@ -47,6 +47,20 @@ public sealed class OnnxDecoder : IDisposable
 
     public DecoderCache NewCache() => new(this);
 
+    /// <summary>A cache that already holds <paramref name="length"/> positions of zeros: benchmarks measure decode at a long
+    /// context without paying for the prefill (the cost of a step depends on the cache's length, not its values).</summary>
+    public DecoderCache NewCache(int length)
+    {
+        var cache = new DecoderCache(this);
+        if (length == 0) return cache;
+        long[] shape = [1, KeyValueHeads, length, HeadDim];
+        var presents = new OrtValue[2 * LayerCount];
+        for (int i = 0; i < presents.Length; i++)
+            presents[i] = OrtValue.CreateTensorValueFromMemory(new float[KeyValueHeads * (long)length * HeadDim], shape);
+        cache.Replace(presents, length);
+        return cache;
+    }
+
     /// <summary>Feeds <paramref name="tokens"/> after what the cache holds and returns the logits of the last one.</summary>
     public float[] Forward(DecoderCache cache, ReadOnlySpan<int> tokens, CancellationToken cancellationToken)
     {

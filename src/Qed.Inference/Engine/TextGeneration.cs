@@ -12,6 +12,9 @@ public sealed record GenerationRequest
     public SamplingOptions Sampling { get; init; } = SamplingOptions.Greedy;
     public IReadOnlyList<string> StopSequences { get; init; } = [];
     public bool StartsInReasoning { get; init; }
+    /// <summary>Called with each sampled token as the engine produces it (on the engine's thread; keep it cheap): the
+    /// benchmarks time decode steps with it, since text chunks do not map one to one onto tokens.</summary>
+    public Action<int>? OnToken { get; init; }
 }
 
 public enum OutputChannel { Reasoning, Content }
@@ -45,6 +48,7 @@ public sealed class TextGenerator(LocalModel model)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int token = sampler.Next(logits);
+            request.OnToken?.Invoke(token);
             produced++;
             foreach (var chunk in output.Push(token)) yield return chunk;
             if (output.Finished || produced >= request.MaxTokens || cache.Length >= model.MaxContext) break;

@@ -298,6 +298,7 @@ public sealed class BatchedDecoder : IDisposable
     private void Advance(Sequence seq, LLamaToken sampled)
     {
         int token = (int)sampled;
+        seq.Request.OnToken?.Invoke(token);
         seq.All.Add(token);
         seq.Produced++;
         Interlocked.Increment(ref _generated);
