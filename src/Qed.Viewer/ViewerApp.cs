@@ -89,20 +89,27 @@ public sealed class ViewerApp : IAsyncDisposable
         app.MapMethods("/static/{**path}", getOrHead, (string path) => assets.Serve(path));
 
         app.MapMethods("/", getOrHead, async (CancellationToken ct) =>
-            Page(LeaderboardPage.Render(await results.RunsAsync(ct))));
+            Page(LeaderboardPage.Render(await results.ScoresAsync(null, ct), await results.RunsAsync(ct))));
 
         app.MapMethods("/runs/{runId}", getOrHead, async (string runId, HttpRequest request, CancellationToken ct) =>
         {
             runId = Slash(runId);
-            var run = await results.RunAsync(runId, ct);
-            if (run is null) return NotFound($"No run '{runId}' in this store.");
+            if (await results.RunAsync(runId, ct) is null) return NotFound($"No run '{runId}' in this store.");
             if (ReadProblemQuery(request.Query, options.PageSize, out var query) is { } badParameter) return BadRequest(badParameter);
-            var facets = await results.FacetsAsync(runId, ct);
+            var judges = await results.JudgesAsync(runId, ct);
+            if (ReadJudge(request.Query["judge"], judges, out var chosen) is { } badJudge) return BadRequest(badJudge);
+            // The problem table is always one judge's: the chosen one, else the first (the page says so and lists the others).
+            var judge = chosen ?? judges.FirstOrDefault();
+            var scoped = judge is null ? results : results.ForJudge(judge.Id);
+            var run = await scoped.RunAsync(runId, ct);
+            if (run is null) return NotFound($"No run '{runId}' in this store.");
+            var judged = await results.ScoresAsync(runId, ct);
+            var facets = await scoped.FacetsAsync(runId, ct);
             Paged<ProblemRow>? problems = null;
             string? searchError = null;
             try
             {
-                problems = await results.ProblemsAsync(runId, query, ct);
+                problems = await scoped.ProblemsAsync(runId, query, ct);
             }
             catch (RegexMatchTimeoutException e)
             {
@@ -118,14 +125,18 @@ public sealed class ViewerApp : IAsyncDisposable
             }
             if (problems is not null && query.Page > problems.Pages)
                 return NotFound($"There is no page {query.Page}: {problems.Total} problems match, {problems.Pages} page(s) of {problems.PageSize}.");
-            return Page(RunPage.Render(run, facets, query, problems, searchError));
+            return Page(RunPage.Render(run, judged, new JudgeChoice(judges, judge, chosen is not null), facets, query, problems, searchError));
         });
 
-        app.MapMethods("/runs/{runId}/problems/{problemId}", getOrHead, async (string runId, string problemId, CancellationToken ct) =>
+        app.MapMethods("/runs/{runId}/problems/{problemId}", getOrHead, async (string runId, string problemId, HttpRequest request, CancellationToken ct) =>
         {
             (runId, problemId) = (Slash(runId), Slash(problemId));
-            var page = await results.ProblemAsync(runId, problemId, ct);
-            return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.") : Page(ProblemPageView.Render(page, markdown));
+            var judges = await results.JudgesAsync(runId, ct);
+            if (ReadJudge(request.Query["judge"], judges, out var chosen) is { } badJudge) return BadRequest(badJudge);
+            // No judge chosen: every judge's grade, each labelled (a run with one judge shows just that one).
+            var page = await (chosen is null ? results : results.ForJudge(chosen.Id)).ProblemAsync(runId, problemId, ct);
+            return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.")
+                : Page(ProblemPageView.Render(page, markdown, new JudgeChoice(judges, chosen, chosen is not null)));
         });
 
         app.MapMethods("/runs/{runId}/steps", getOrHead, async (string runId, HttpRequest request, CancellationToken ct) =>
@@ -185,6 +196,21 @@ public sealed class ViewerApp : IAsyncDisposable
             Status: Text(q["status"]), Text: Text(q["q"]), Regex: q["regex"] == "1",
             Page: page, PageSize: pageSize);
         return null;
+    }
+
+    /// <summary>Reads <c>judge</c>: empty means none chosen; otherwise it must name one of the run's judges, by the name the
+    /// pages and <c>qed stats</c> show or by its id, else the message of a 400 listing the judges it could be.</summary>
+    internal static string? ReadJudge(string? s, IReadOnlyList<Qed.Stats.JudgeRef> judges, out Qed.Stats.JudgeRef? judge)
+    {
+        judge = null;
+        if (string.IsNullOrWhiteSpace(s)) return null;
+        var v = s.Trim();
+        judge = judges.FirstOrDefault(j => string.Equals(j.Name, v, StringComparison.OrdinalIgnoreCase))
+                ?? judges.FirstOrDefault(j => string.Equals(j.Id, v, StringComparison.OrdinalIgnoreCase));
+        if (judge is not null) return null;
+        return judges.Count == 0
+            ? $"Parameter judge: no judge has graded this run yet (got '{Truncate(s)}')."
+            : $"Parameter judge must name one of this run's judges: {string.Join(", ", judges.Select(j => j.Name))} (got '{Truncate(s)}').";
     }
 
     /// <summary>A score filter in percent (empty: no filter), as a fraction.</summary>

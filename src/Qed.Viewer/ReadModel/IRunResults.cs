@@ -5,6 +5,13 @@ namespace Qed.Viewer.ReadModel;
 /// number of samples is paged or aggregated in the store, never loaded whole into a page.</summary>
 public interface IRunResults
 {
+    /// <summary>Every (run, judge) of one run (null: of every run), scored by Qed.Stats exactly as <c>qed stats</c> scores it.</summary>
+    Task<IReadOnlyList<Qed.Stats.EvalStats>> ScoresAsync(string? runId, CancellationToken ct);
+    /// <summary>The judges that graded the run, in first-graded order, named as <c>qed stats</c> names them.</summary>
+    Task<IReadOnlyList<Qed.Stats.JudgeRef>> JudgesAsync(string runId, CancellationToken ct);
+    /// <summary>The same results with only this judge's grades counting.</summary>
+    IRunResults ForJudge(string judgeId);
+
     Task<IReadOnlyList<RunSummary>> RunsAsync(CancellationToken ct);
     Task<RunSummary?> RunAsync(string runId, CancellationToken ct);
     Task<ProblemFacets> FacetsAsync(string runId, CancellationToken ct);

@@ -28,18 +28,15 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
             return Document(sb.ToString());
         }
 
-        sb.Append("<h2>Leaderboard</h2><table id=\"leaderboard\"><thead><tr><th>Benchmark</th><th>Model</th><th>Scaffold</th>"
-                  + "<th class=\"num\">Score (avg@k ± std)</th><th class=\"num\">Runs (k)</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Tokens</th></tr></thead><tbody>");
-        foreach (var r in Leaderboard.From(runs))
-            sb.Append($"<tr><td>{E(r.Benchmark)}</td><td>{E(r.Model)}</td><td>{E(r.Scaffold ?? "—")}</td><td class=\"num\">{E(PercentPm(r.ScoreMean, r.ScoreStd))}</td>"
-                      + $"<td class=\"num\">{Count(r.Runs)}</td><td class=\"num\">{E(Cost(r.CostUsd))}</td><td class=\"num\">{E(Tokens(r.Tokens))}</td></tr>");
-        sb.Append("</tbody></table>");
+        // One line per (run, judge), the numbers qed stats prints: nothing is pooled across runs or judges.
+        sb.Append("<h2>Leaderboard</h2>");
+        sb.Append(Pages.LeaderboardPage.Table(Leaderboard.From(await results.ScoresAsync(null, ct)), link: false, tableClass: null));
 
         sb.Append("<h2>Runs</h2><table id=\"runs\"><thead><tr><th>Run</th><th>Model</th><th>Benchmark</th><th>Scaffold</th><th class=\"num\">Samples</th>"
-                  + "<th class=\"num\">Graded</th><th class=\"num\">Score ± std</th><th>Statuses</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
+                  + "<th>Statuses</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
         foreach (var run in runs)
             sb.Append($"<tr><td class=\"id\">{E(run.RunId)}</td><td>{E(run.Model)}</td><td>{E(run.Benchmark)}</td><td>{E(run.Scaffold ?? "—")}</td>"
-                      + $"<td class=\"num\">{Count(run.Samples)}</td><td class=\"num\">{Count(run.Graded)}</td><td class=\"num\">{E(PercentPm(run.Score, run.ScoreStd))}</td>"
+                      + $"<td class=\"num\">{Count(run.Samples)}</td>"
                       + $"<td>{E(string.Join(", ", run.Statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {s.Value}")))}</td>"
                       + $"<td class=\"num\">{E(Cost(run.TotalCostUsd))}</td><td class=\"num\">{Count(run.Usage.InputTokens)}</td><td class=\"num\">{Count(run.Usage.OutputTokens)}</td></tr>");
         sb.Append("</tbody></table>");

@@ -18,11 +18,11 @@ public class ViewerPageTests(ViewerFixture fixture)
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Browser.ScreenshotPath(name), FullPage = true });
 
     [BrowserFact]
-    public async Task Leaderboard_shows_one_line_per_model_benchmark_scaffold()
+    public async Task Leaderboard_shows_one_line_per_run_and_judge()
     {
         var page = await OpenAsync("/");
         var rows = page.Locator("#leaderboard tbody tr");
-        (await rows.CountAsync()).Should().Be(5); // base, nano, nano+rc on proofbench-imo; nano on proofbench; large
+        (await rows.CountAsync()).Should().Be(5); // one judge each: base, nano, nano+rc on proofbench-imo; nano on proofbench; large
         var nano = rows.Filter(new() { HasText = "reasoning-cache" });
         (await nano.CountAsync()).Should().Be(1);
         (await nano.InnerTextAsync()).Should().Contain("qed-nano").And.Contain("imo-proofbench");
