@@ -19,6 +19,7 @@ public interface IRunResults
     Task<ProblemPage?> ProblemAsync(string runId, string problemId, CancellationToken ct);
     /// <summary>The messages one step sent and received (prompts, reasoning, reply); null when the step is not in the run.</summary>
     Task<IReadOnlyList<MessageView>?> StepMessagesAsync(string runId, string sampleId, string stepKey, CancellationToken ct);
-    Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct);
+    /// <summary>Two runs problem by problem, each scored by its own judge (null: its latest grade of the judges this view counts).</summary>
+    Task<Paged<ComparisonRow>> CompareAsync(string runA, string? judgeA, string runB, string? judgeB, int page, int pageSize, CancellationToken ct);
     Task<IReadOnlyList<SamplePoint>> SamplePointsAsync(string runId, CancellationToken ct);
 }

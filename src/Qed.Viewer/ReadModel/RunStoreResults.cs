@@ -295,32 +295,34 @@ public sealed class RunStoreResults : IRunResults
         return messages;
     }
 
-    public async Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct)
+    public async Task<Paged<ComparisonRow>> CompareAsync(string runA, string? judgeA, string runB, string? judgeB, int page, int pageSize, CancellationToken ct)
     {
         await using var db = await OpenAsync(ct);
-        string PerProblem(string param) => $"""
+        // Each run scored by its own judge (null: that run's latest grade of the judges this view counts).
+        string PerProblem(string run, string judge) => $"""
             SELECT s.problem_id AS pid, MIN(s.problem) AS problem,
               AVG(CASE WHEN s.status IN ('ok', 'truncated', 'budget_exhausted') AND l.status = 'graded' AND l.points IS NOT NULL
                        AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
-            FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id WHERE s.run_id = {param} GROUP BY s.problem_id
+            FROM samples s
+            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id{JudgeFilter}
+              AND ({judge} IS NULL OR h.judge_id = {judge}) ORDER BY h.graded_at DESC LIMIT 1)
+            WHERE s.run_id = {run} GROUP BY s.problem_id
             """;
-        var start = SampleScores.IndexOf("latest AS", StringComparison.Ordinal);
-        var latest = SampleScores[start..SampleScores.IndexOf("scored AS", StringComparison.Ordinal)].TrimEnd().TrimEnd(',');
         var joined = $"""
-            WITH {latest},
-            a AS ({PerProblem("$a")}), b AS ({PerProblem("$b")}),
+            WITH a AS ({PerProblem("$a", "$ja")}), b AS ({PerProblem("$b", "$jb")}),
             ids AS (SELECT pid FROM a UNION SELECT pid FROM b)
             SELECT ids.pid, CAST(json_extract(COALESCE(a.problem, b.problem), '$.level') AS TEXT),
               CAST(json_extract(COALESCE(a.problem, b.problem), '$.category') AS TEXT), a.score, b.score
             FROM ids LEFT JOIN a ON a.pid = ids.pid LEFT JOIN b ON b.pid = ids.pid
             """;
-        var total = (await ReadAsync(db, $"SELECT COUNT(*) FROM ({joined})", r => r.GetInt32(0), ct, ("$a", runA), ("$b", runB)))[0];
+        (string, object?)[] args = [("$a", runA), ("$b", runB), ("$ja", judgeA), ("$jb", judgeB)];
+        var total = (await ReadAsync(db, $"SELECT COUNT(*) FROM ({joined})", r => r.GetInt32(0), ct, args))[0];
         page = Math.Max(1, page);
         var rows = await ReadAsync(db, joined + """
              ORDER BY CASE WHEN a.score IS NULL OR b.score IS NULL THEN 1 ELSE 0 END, ABS(COALESCE(b.score - a.score, 0)) DESC, ids.pid
              LIMIT $limit OFFSET $offset
             """, r => new ComparisonRow(r.GetString(0), Opt(r, 1), Opt(r, 2), r.IsDBNull(3) ? null : r.GetDouble(3), r.IsDBNull(4) ? null : r.GetDouble(4)),
-            ct, ("$a", runA), ("$b", runB), ("$limit", pageSize), ("$offset", (page - 1L) * pageSize));
+            ct, [.. args, ("$limit", pageSize), ("$offset", (page - 1L) * pageSize)]);
         return new Paged<ComparisonRow>(rows, total, page, pageSize);
     }
 

@@ -121,13 +121,31 @@ public class ScoreAgreementTests
             // No judge chosen: the first judge, said so.
             (await http.GetStringAsync("/runs/run-one")).Should().Contain("the run's first judge; none was chosen");
 
-            foreach (var url in new[] { "/runs/run-one?judge=judge-c", "/runs/run-one/problems/P1?judge=judge-c" })
+            // Comparison: each run scored by one named judge; the side-by-side page of a judge shows only its grades.
+            var compare = await http.GetStringAsync($"/compare?a=run-one&b=run-two&ja={TwoByTwo.JudgeB}");
+            var summary = Regex.Match(compare, "id=\"compare-summary\">.*?</table>", RegexOptions.Singleline).Value;
+            summary.Should().Contain($"<td class=\"judge\">{TwoByTwo.JudgeB}</td>").And.Contain($"<td class=\"judge\">{TwoByTwo.JudgeA} <small>(first of 2 judges)</small></td>")
+                .And.Contain(WebUtility.HtmlEncode("25.0% ± 35.4 *")).And.Contain(WebUtility.HtmlEncode("100.0% ± 0.0"));
+            // P1: A (judge B) 0%, B (judge A) 100%.
+            Regex.Match(compare, ">P1</a>.*?<td class=\"num\"><a [^>]*>([^<]*)</a></td><td class=\"num\"><a [^>]*>([^<]*)</a>", RegexOptions.Singleline)
+                .Groups.Cast<Group>().Skip(1).Select(g => g.Value).Should().Equal("0.0%", "100.0%");
+            var side = await http.GetStringAsync($"/compare/P1?a=run-one&b=run-two&ja={TwoByTwo.JudgeB}&jb={TwoByTwo.JudgeA}");
+            Regex.Match(side, "id=\"column-a\">.*?id=\"column-b\"", RegexOptions.Singleline).Value.Should()
+                .Contain($"data-judge=\"{TwoByTwo.JudgeB}\"").And.NotContain($"data-judge=\"{TwoByTwo.JudgeA}\"");
+
+            // The static report: the same four lines, and its breakdowns one row per (run, judge).
+            var report = await new Qed.Viewer.Report.StaticReport(new RunStoreResults(db), new Qed.Viewer.Report.ReportCharts()).RenderAsync(CancellationToken.None);
+            Regex.Matches(Regex.Match(report, "id=\"leaderboard\">.*?</table>", RegexOptions.Singleline).Value, "<tr data-run=").Should().HaveCount(4);
+            Regex.Matches(Regex.Match(report, "id=\"by-level\">.*?</table>", RegexOptions.Singleline).Value, "<tr><td class=\"id\">").Should().HaveCount(4);
+            report.Should().Contain(WebUtility.HtmlEncode("25.0% ± 35.4 *"));
+
+            foreach (var url in new[] { "/runs/run-one?judge=judge-c", "/runs/run-one/problems/P1?judge=judge-c", "/compare?a=run-one&b=run-two&jb=judge-c" })
             {
                 using var bad = await http.GetAsync(url);
                 bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
                 bad.Headers.GetValues("Content-Security-Policy").Single().Should().Be(ViewerApp.ContentSecurityPolicy);
                 var body = await bad.Content.ReadAsStringAsync();
-                body.Should().Contain("Parameter judge").And.Contain(TwoByTwo.JudgeA).And.Contain(TwoByTwo.JudgeB);
+                body.Should().MatchRegex("Parameter (judge|jb) must name one of this run").And.Contain(TwoByTwo.JudgeA).And.Contain(TwoByTwo.JudgeB);
             }
         }
         finally
