@@ -131,7 +131,8 @@ public class ViewerPageTests(ViewerFixture fixture)
         var failed = await OpenAsync("/runs/run-base/problems/PB-Basic-003");
         (await failed.Locator("section.status-failed pre.error").InnerTextAsync()).Should().Contain("503");
         var gradeFailed = await OpenAsync("/runs/run-base/problems/PB-Adv-001");
-        (await gradeFailed.Locator("section.status-grade_failed .points").InnerTextAsync()).Should().Be("grade_failed");
+        // Each grade names its judge (a run may have several).
+        (await gradeFailed.Locator("section.status-grade_failed .points").InnerTextAsync()).Should().Be("gpt-oss-20b: grade_failed");
         await page.CloseAsync();
         await failed.CloseAsync();
         await gradeFailed.CloseAsync();
