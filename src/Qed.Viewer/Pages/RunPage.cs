@@ -31,7 +31,8 @@ internal static class RunPage
         sb.Append($"<p>{Statuses(run.Statuses)}</p>");
 
         sb.Append($"<form class=\"filters\" method=\"get\" action=\"/runs/{U(run.RunId)}\">");
-        if (judges.Judges.Count > 0) sb.Append(Select("judge", "Judge", judges.Judges.Select(j => j.Name).ToList(), judgeParam));
+        if (judges.Judges.Count > 0)
+            sb.Append(Select("judge", "Judge", judges.Judges.Select(j => j.Name).ToList(), judgeParam, judges.Judges.Count > 1 ? "first judge" : "the run's judge"));
         sb.Append(Select("level", "Level", facets.Levels, query.Level));
         sb.Append(Select("category", "Category", facets.Categories, query.Category));
         sb.Append(Select("status", "Status", facets.Statuses, query.Status));
@@ -93,9 +94,9 @@ internal static class RunPage
     private static string Pct(double? fraction) =>
         fraction is { } f ? (f * 100).ToString("0.###", CultureInfo.InvariantCulture) : "";
 
-    private static string Select(string name, string label, IReadOnlyList<string> values, string? selected)
+    private static string Select(string name, string label, IReadOnlyList<string> values, string? selected, string none = "any")
     {
-        var sb = new StringBuilder($"<label>{E(label)} <select name=\"{name}\"><option value=\"\">any</option>");
+        var sb = new StringBuilder($"<label>{E(label)} <select name=\"{name}\"><option value=\"\">{E(none)}</option>");
         foreach (var v in values)
             sb.Append($"<option value=\"{E(v)}\"{(v == selected ? " selected" : "")}>{E(v)}</option>");
         return sb.Append("</select></label>").ToString();
