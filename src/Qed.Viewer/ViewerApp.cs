@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Qed.Stats;
 using Qed.Viewer.Pages;
 using Qed.Viewer.Rendering;
 using Qed.Viewer.ReadModel;
@@ -89,20 +90,27 @@ public sealed class ViewerApp : IAsyncDisposable
         app.MapMethods("/static/{**path}", getOrHead, (string path) => assets.Serve(path));
 
         app.MapMethods("/", getOrHead, async (CancellationToken ct) =>
-            Page(LeaderboardPage.Render(await results.RunsAsync(ct))));
+            Page(LeaderboardPage.Render(await results.ScoresAsync(null, ct), await results.RunsAsync(ct))));
 
         app.MapMethods("/runs/{runId}", getOrHead, async (string runId, HttpRequest request, CancellationToken ct) =>
         {
             runId = Slash(runId);
-            var run = await results.RunAsync(runId, ct);
-            if (run is null) return NotFound($"No run '{runId}' in this store.");
+            if (await results.RunAsync(runId, ct) is null) return NotFound($"No run '{runId}' in this store.");
             if (ReadProblemQuery(request.Query, options.PageSize, out var query) is { } badParameter) return BadRequest(badParameter);
-            var facets = await results.FacetsAsync(runId, ct);
+            var judges = await results.JudgesAsync(runId, ct);
+            if (ReadJudge(request.Query["judge"], judges, out var chosen) is { } badJudge) return BadRequest(badJudge);
+            // The problem table is always one judge's: the chosen one, else the first (the page says so and lists the others).
+            var judge = chosen ?? judges.FirstOrDefault();
+            var scoped = judge is null ? results : results.ForJudge(judge.Id);
+            var run = await scoped.RunAsync(runId, ct);
+            if (run is null) return NotFound($"No run '{runId}' in this store.");
+            var judged = await results.ScoresAsync(runId, ct);
+            var facets = await scoped.FacetsAsync(runId, ct);
             Paged<ProblemRow>? problems = null;
             string? searchError = null;
             try
             {
-                problems = await results.ProblemsAsync(runId, query, ct);
+                problems = await scoped.ProblemsAsync(runId, query, ct);
             }
             catch (RegexMatchTimeoutException e)
             {
@@ -118,14 +126,18 @@ public sealed class ViewerApp : IAsyncDisposable
             }
             if (problems is not null && query.Page > problems.Pages)
                 return NotFound($"There is no page {query.Page}: {problems.Total} problems match, {problems.Pages} page(s) of {problems.PageSize}.");
-            return Page(RunPage.Render(run, facets, query, problems, searchError));
+            return Page(RunPage.Render(run, judged, new JudgeChoice(judges, judge, chosen is not null), facets, query, problems, searchError));
         });
 
-        app.MapMethods("/runs/{runId}/problems/{problemId}", getOrHead, async (string runId, string problemId, CancellationToken ct) =>
+        app.MapMethods("/runs/{runId}/problems/{problemId}", getOrHead, async (string runId, string problemId, HttpRequest request, CancellationToken ct) =>
         {
             (runId, problemId) = (Slash(runId), Slash(problemId));
-            var page = await results.ProblemAsync(runId, problemId, ct);
-            return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.") : Page(ProblemPageView.Render(page, markdown));
+            var judges = await results.JudgesAsync(runId, ct);
+            if (ReadJudge(request.Query["judge"], judges, out var chosen) is { } badJudge) return BadRequest(badJudge);
+            // No judge chosen: every judge's grade, each labelled (a run with one judge shows just that one).
+            var page = await (chosen is null ? results : results.ForJudge(chosen.Id)).ProblemAsync(runId, problemId, ct);
+            return page is null ? NotFound($"No problem '{problemId}' in run '{runId}'.")
+                : Page(ProblemPageView.Render(page, markdown, new JudgeChoice(judges, chosen, chosen is not null)));
         });
 
         app.MapMethods("/runs/{runId}/steps", getOrHead, async (string runId, HttpRequest request, CancellationToken ct) =>
@@ -144,8 +156,11 @@ public sealed class ViewerApp : IAsyncDisposable
             string? a = request.Query["a"], b = request.Query["b"];
             if (string.IsNullOrEmpty(a) || string.IsNullOrEmpty(b))
                 return Page(ComparePage.Refusal("Choose two runs to compare (parameters a and b)."), 400);
-            var pageA = await results.ProblemAsync(a, problemId, ct);
-            var pageB = await results.ProblemAsync(b, problemId, ct);
+            // ja / jb: the judge of run A / B; left out, every judge's grade is shown, each labelled.
+            if (ReadJudge(request.Query["ja"], await results.JudgesAsync(a, ct), out var ja, "ja") is { } badA) return BadRequest(badA);
+            if (ReadJudge(request.Query["jb"], await results.JudgesAsync(b, ct), out var jb, "jb") is { } badB) return BadRequest(badB);
+            var pageA = await (ja is null ? results : results.ForJudge(ja.Id)).ProblemAsync(a, problemId, ct);
+            var pageB = await (jb is null ? results : results.ForJudge(jb.Id)).ProblemAsync(b, problemId, ct);
             if (pageA is null || pageB is null)
                 return NotFound($"No problem '{problemId}' in run '{(pageA is null ? a : b)}'.");
             if (pageA.Run.Benchmark != pageB.Run.Benchmark)
@@ -164,9 +179,18 @@ public sealed class ViewerApp : IAsyncDisposable
             if (runA.Benchmark != runB.Benchmark)
                 return Page(ComparePage.Refusal($"Runs {a} ({runA.Benchmark}) and {b} ({runB.Benchmark}) are on different benchmarks; only runs on the same benchmark can be compared."), 400);
             if (PageNumber(request.Query["page"], out var page) is { } badPage) return BadRequest(badPage);
-            var rows = await results.CompareAsync(a, b, page, options.PageSize, ct);
+            // Each run is scored by one judge: ja / jb, else that run's first judge (the page names both).
+            var judgesA = await results.JudgesAsync(a, ct);
+            var judgesB = await results.JudgesAsync(b, ct);
+            if (ReadJudge(request.Query["ja"], judgesA, out var ja, "ja") is { } badA) return BadRequest(badA);
+            if (ReadJudge(request.Query["jb"], judgesB, out var jb, "jb") is { } badB) return BadRequest(badB);
+            var sideA = new JudgeChoice(judgesA, ja ?? judgesA.FirstOrDefault(), ja is not null);
+            var sideB = new JudgeChoice(judgesB, jb ?? judgesB.FirstOrDefault(), jb is not null);
+            var rows = await results.CompareAsync(a, sideA.Shown?.Id, b, sideB.Shown?.Id, page, options.PageSize, ct);
             if (page > rows.Pages) return NotFound($"There is no page {page}: {rows.Total} problems, {rows.Pages} page(s) of {rows.PageSize}.");
-            return Page(ComparePage.Render(runA, runB, rows));
+            EvalStats? Stats(IReadOnlyList<EvalStats> all, JudgeChoice side) => all.FirstOrDefault(s => s.Judge?.Id == side.Shown?.Id);
+            return Page(ComparePage.Render(runA, Stats(await results.ScoresAsync(a, ct), sideA), sideA,
+                runB, Stats(await results.ScoresAsync(b, ct), sideB), sideB, rows));
         });
     }
 
@@ -185,6 +209,21 @@ public sealed class ViewerApp : IAsyncDisposable
             Status: Text(q["status"]), Text: Text(q["q"]), Regex: q["regex"] == "1",
             Page: page, PageSize: pageSize);
         return null;
+    }
+
+    /// <summary>Reads <c>judge</c>: empty means none chosen; otherwise it must name one of the run's judges, by the name the
+    /// pages and <c>qed stats</c> show or by its id, else the message of a 400 listing the judges it could be.</summary>
+    internal static string? ReadJudge(string? s, IReadOnlyList<Qed.Stats.JudgeRef> judges, out Qed.Stats.JudgeRef? judge, string name = "judge")
+    {
+        judge = null;
+        if (string.IsNullOrWhiteSpace(s)) return null;
+        var v = s.Trim();
+        judge = judges.FirstOrDefault(j => string.Equals(j.Name, v, StringComparison.OrdinalIgnoreCase))
+                ?? judges.FirstOrDefault(j => string.Equals(j.Id, v, StringComparison.OrdinalIgnoreCase));
+        if (judge is not null) return null;
+        return judges.Count == 0
+            ? $"Parameter {name}: no judge has graded this run yet (got '{Truncate(s)}')."
+            : $"Parameter {name} must name one of this run's judges: {string.Join(", ", judges.Select(j => j.Name))} (got '{Truncate(s)}').";
     }
 
     /// <summary>A score filter in percent (empty: no filter), as a fraction.</summary>

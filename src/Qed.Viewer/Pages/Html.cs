@@ -77,6 +77,15 @@ internal static class Html
         </html>
         """;
 
+    /// <summary>A (run, judge) score as <c>qed stats</c> prints it: mean ± sample std of the per-sample-index means, with a
+    /// star when some planned sample has no valid grade (it counted 0); "not graded" when no judge graded the run.</summary>
+    public static string JudgedScore(Qed.Stats.EvalStats s) =>
+        s.Judge is null || s.Score is null ? "not graded"
+        : PercentPm(s.Score / 100, s.ScoreStd / 100) + (s.Complete ? "" : " *");
+
+    public const string IncompleteNote =
+        "* incomplete: samples without a valid grade (failed, grade_failed, pending, not graded) count 0, as <code>qed stats</code> counts them.";
+
     public static string RunLabel(RunSummary run) =>
         $"{run.Model} · {run.Benchmark}" + (run.Scaffold is { Length: > 0 } s ? $" · {s}" : "");
 }

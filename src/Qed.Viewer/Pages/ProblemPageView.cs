@@ -11,7 +11,7 @@ internal static class ProblemPageView
 {
     private const string ThinkEnd = "</think>";
 
-    public static string Render(ProblemPage page, ProofMarkdown markdown)
+    public static string Render(ProblemPage page, ProofMarkdown markdown, JudgeChoice? judges = null)
     {
         var (run, problem, samples) = (page.Run, page.Problem, page.Samples);
         var sb = new StringBuilder();
@@ -23,6 +23,22 @@ internal static class ProblemPageView
         sb.Append($" · {E(run.Model)}");
         if (run.Scaffold is { } scaffold) sb.Append($" + {E(scaffold)}");
         sb.Append("</p>");
+        if (judges is { Judges.Count: > 0 })
+        {
+            // Which judge's grades the samples below carry; each grade is labelled with its judge either way.
+            var here = $"/runs/{U(run.RunId)}/problems/{U(problem.ProblemId)}";
+            sb.Append("<p class=\"judge-choice\" id=\"judge-choice\">Grades shown: ");
+            sb.Append(judges.Shown is { } shown ? $"judge <b class=\"judge\">{E(shown.Name)}</b>"
+                : judges.Judges.Count == 1 ? $"judge <b class=\"judge\">{E(judges.Judges[0].Name)}</b>" : $"every judge ({judges.Judges.Count}), each labelled");
+            if (judges.Judges.Count > 1)
+            {
+                sb.Append(" · ");
+                sb.Append(string.Join(" ", judges.Judges.Where(j => j.Id != judges.Shown?.Id)
+                    .Select(j => $"<a class=\"judge-link\" href=\"{E(here + "?judge=" + U(j.Name))}\">only {E(j.Name)}</a>")));
+                if (judges.Shown is not null) sb.Append($" <a class=\"judge-link\" href=\"{E(here)}\">every judge</a>");
+            }
+            sb.Append("</p>");
+        }
 
         sb.Append($"<section class=\"problem\"><h2>Problem</h2><div class=\"md statement\">{markdown.ToHtml(problem.Statement)}</div></section>");
         Reference(sb, "Answer", "answer", problem.Answer, markdown, open: true);
@@ -80,11 +96,14 @@ internal static class ProblemPageView
     {
         sb.Append($"<section class=\"sample status-{E(s.Status)}\" id=\"sample-{E(s.SampleId)}\">");
         sb.Append($"<h3>Sample {s.Index} <span class=\"status status-{E(s.Status)}\">{E(s.Status)}</span>");
-        if (s.Grade is { Points: { } pts } g)
-            sb.Append($" <span class=\"points\">{E(Points(pts))} / {E(Points(g.MaxPoints))}</span>");
-        else if (s.Grade is { } failed)
-            sb.Append($" <span class=\"points ungraded\">{E(failed.Status)}</span>");
-        else
+        foreach (var g in s.Grades)
+        {
+            var judge = g.Judge is { } jn ? $"<span class=\"judge\">{E(jn)}</span>: " : "";
+            sb.Append(g.Points is { } pts
+                ? $" <span class=\"points\">{judge}{E(Points(pts))} / {E(Points(g.MaxPoints))}</span>"
+                : $" <span class=\"points ungraded\">{judge}{E(g.Status)}</span>");
+        }
+        if (s.Grades.Count == 0)
             sb.Append(" <span class=\"points ungraded\">not graded</span>");
         sb.Append($" <span class=\"usage\">{E(UsageText(s.Usage))}</span></h3>");
 
@@ -99,10 +118,10 @@ internal static class ProblemPageView
         else if (string.IsNullOrEmpty(s.Error))
             sb.Append("<p class=\"empty\">No proof text.</p>");
 
-        if (s.Grade is { } grade)
+        foreach (var grade in s.Grades)
         {
             var points = grade.Points is { } gp ? $"{Points(gp)} / {Points(grade.MaxPoints)}" : grade.Status;
-            sb.Append($"<div class=\"verdict\"><h4>Judge verdict{(grade.Judge is { } j ? $" ({E(j)})" : "")}: {E(points)}</h4>");
+            sb.Append($"<div class=\"verdict\" data-judge=\"{E(grade.Judge ?? "")}\"><h4>Judge verdict{(grade.Judge is { } j ? $" ({E(j)})" : "")}: {E(points)}</h4>");
             if (!string.IsNullOrEmpty(grade.Error)) sb.Append($"<pre class=\"error\">{E(grade.Error)}</pre>");
             sb.Append(string.IsNullOrWhiteSpace(grade.Verdict) ? "<p class=\"empty\">No verdict text.</p>" : $"<div class=\"md\">{markdown.ToHtml(grade.Verdict)}</div>");
             sb.Append("</div>");

@@ -1,28 +1,19 @@
+using Qed.Stats;
+
 namespace Qed.Viewer.ReadModel;
 
-/// <summary>Groups runs into model × benchmark × scaffold lines. A line's score is the mean over every repetition
-/// (run index) of its runs, its spread their sample std (ddof 1), exactly as <c>qed stats</c> reports one store.</summary>
+/// <summary>The leaderboard: one line per (run, judge), each the <see cref="EvalStats"/> that <c>qed stats</c> prints for it.
+/// Nothing is pooled: two runs of one model × benchmark × scaffold are two lines, and so are two judges of one run.</summary>
 public static class Leaderboard
 {
-    public static IReadOnlyList<LeaderboardRow> From(IEnumerable<RunSummary> runs) =>
-        runs.GroupBy(r => (r.Model, r.Benchmark, Scaffold: r.Scaffold ?? ""))
-            .Select(g =>
-            {
-                var repetitions = g.SelectMany(r => r.RepetitionScores).ToList();
-                return new LeaderboardRow(
-                    g.Key.Model, g.Key.Benchmark, g.Key.Scaffold.Length == 0 ? null : g.Key.Scaffold,
-                    repetitions.Count > 0 ? repetitions.Average() : null, SampleStd(repetitions), repetitions.Count,
-                    g.Sum(r => r.TotalCostUsd), g.Sum(r => r.Usage.TotalTokens), g.Select(r => r.RunId).ToList());
-            })
-            .OrderBy(r => r.Benchmark, StringComparer.Ordinal)
-            .ThenByDescending(r => r.ScoreMean ?? -1)
+    /// <summary>Lines by benchmark, best score first; a (run, judge) without a score (nothing graded) last.</summary>
+    public static IReadOnlyList<EvalStats> From(IEnumerable<EvalStats> scores) =>
+        scores.OrderBy(s => s.Run.Benchmark, StringComparer.Ordinal)
+            .ThenByDescending(s => s.Score ?? -1)
+            .ThenBy(s => s.Run.RunId, StringComparer.Ordinal)
+            .ThenBy(s => s.Judge?.Name, StringComparer.Ordinal)
             .ToList();
 
     /// <summary>Sample standard deviation (ddof 1), as the published ± figures; null with fewer than two values.</summary>
-    public static double? SampleStd(IReadOnlyList<double> xs)
-    {
-        if (xs.Count < 2) return null;
-        var mean = xs.Average();
-        return Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1));
-    }
+    public static double? SampleStd(IReadOnlyList<double> xs) => EvalStats.SampleStd(xs);
 }

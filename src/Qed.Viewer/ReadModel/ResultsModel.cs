@@ -22,12 +22,6 @@ public sealed record RunSummary(
     public decimal TotalCostUsd => (Usage.CostUsd ?? 0) + JudgeCostUsd;
 }
 
-/// <summary>A leaderboard line: every run of one model × benchmark × scaffold. Score is the mean ± population std over
-/// all their repetitions (avg@k), in [0, 1]; <see cref="Runs"/> counts repetitions; cost is solving plus judging.</summary>
-public sealed record LeaderboardRow(
-    string Model, string Benchmark, string? Scaffold, double? ScoreMean, double? ScoreStd, int Runs,
-    decimal? CostUsd, long Tokens, IReadOnlyList<string> RunIds);
-
 /// <summary>What the problem table of a run is narrowed to. Scores are fractions in [0, 1].</summary>
 public sealed record ProblemQuery(
     string? Level = null, string? Category = null, double? MinScore = null, double? MaxScore = null,
@@ -55,7 +49,7 @@ public sealed record ProblemView(
     string ProblemId, string Benchmark, string Statement, string? ReferenceSolution, string? Guidelines,
     string? MarkingScheme, string? Answer, string? Level, string? Category);
 
-/// <summary>The latest grade of a sample. <see cref="Points"/> is null when grading failed (never shown as 0).</summary>
+/// <summary>One judge's latest grade of a sample (<see cref="Judge"/> names the judge). <see cref="Points"/> is null when grading failed (never shown as 0).</summary>
 public sealed record GradeView(string Status, double? Points, double MaxPoints, string? Verdict, string? Judge, string? Error)
 {
     public bool Graded => Points is not null;
@@ -70,8 +64,10 @@ public sealed record StepView(int Index, string Key, string Name, string? Status
 /// <summary>One sample (attempt) at a problem, with its grade and, for scaffold runs, its steps.</summary>
 /// <param name="Text">the answer (proof) the solver returned.</param>
 /// <param name="Reasoning">the thinking that preceded it, when the model or endpoint reported it separately.</param>
+/// <param name="Grades">the latest grade of each judge this view counts, in first-graded order, each naming its judge: one with a
+/// judge selected (or a run with one judge), several otherwise; never one judge's grade standing in for another's.</param>
 public sealed record SampleView(
-    string SampleId, int Index, string Status, string? Text, string? Reasoning, string? Error, GradeView? Grade, UsageView Usage,
+    string SampleId, int Index, string Status, string? Text, string? Reasoning, string? Error, IReadOnlyList<GradeView> Grades, UsageView Usage,
     IReadOnlyList<StepView> Steps);
 
 /// <summary>Which run a page belongs to, without its aggregates.</summary>
@@ -88,3 +84,7 @@ public sealed record ComparisonRow(string ProblemId, string? Level, string? Cate
 
 /// <summary>A per-sample point for charts: how many tokens it spent and what it scored.</summary>
 public sealed record SamplePoint(string RunId, string ProblemId, string? Level, string? Category, double? Score, UsageView Usage);
+
+/// <summary>Which judge a page shows: the run's judges, the one shown (null: every judge, each labelled, or none graded),
+/// and whether the reader chose it (<c>?judge=</c>) so links keep it.</summary>
+public sealed record JudgeChoice(IReadOnlyList<Qed.Stats.JudgeRef> Judges, Qed.Stats.JudgeRef? Shown, bool Chosen);

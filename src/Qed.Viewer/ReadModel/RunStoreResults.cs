@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using Qed.Runs;
+using Qed.Stats;
 
 namespace Qed.Viewer.ReadModel;
 
@@ -31,8 +33,49 @@ public sealed class RunStoreResults : IRunResults
     public IReadOnlyCollection<string>? RunIds { get; init; }
 
     // Ids are hex hashes written by Qed; quoting doubles any quote all the same, so the clause can never break out.
-    private string JudgeFilter => JudgeIds is null ? ""
-        : " AND h.judge_id IN (" + string.Join(",", JudgeIds.Select(id => "'" + id.Replace("'", "''") + "'")) + ")";
+    private string JudgeFilter => JudgeClause("h");
+
+    private string JudgeClause(string alias) => JudgeIds is null ? ""
+        : $" AND {alias}.judge_id IN (" + string.Join(",", JudgeIds.Select(id => "'" + id.Replace("'", "''") + "'")) + ")";
+
+    /// <summary>The same store with only one judge's grades counting: every score, status and verdict a page shows then
+    /// belongs to that (run, judge), never to another judge's latest grade.</summary>
+    public IRunResults ForJudge(string judgeId) => new RunStoreResults(Path)
+    {
+        RunIds = RunIds, JudgeIds = [judgeId], RegexMatchTimeout = RegexMatchTimeout, SearchTimeout = SearchTimeout,
+    };
+
+    /// <summary>The judges that graded any sample of the run, in first-graded order and named as <c>qed stats</c> names them
+    /// (<see cref="StatsQuery.Judges(IEnumerable{JudgeRef})"/>: a second prompt under one name gets <c>#id</c>).</summary>
+    public async Task<IReadOnlyList<JudgeRef>> JudgesAsync(string runId, CancellationToken ct)
+    {
+        await using var db = await OpenAsync(ct);
+        return await JudgesAsync(db, runId, ct);
+    }
+
+    private async Task<IReadOnlyList<JudgeRef>> JudgesAsync(SqliteConnection db, string runId, CancellationToken ct)
+    {
+        // Only two narrow columns per grade, in storage order as RunStore.ListGradesOfRunAsync returns them.
+        var graded = await ReadAsync(db, """
+            SELECT judge_id, judge_name FROM grades WHERE sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run) ORDER BY rowid
+            """, r => new JudgeRef(r.GetString(0), r.GetString(1)), ct, ("$run", runId));
+        return StatsQuery.Judges(graded).Where(j => JudgeIds is null || JudgeIds.Contains(j.Id)).ToList();
+    }
+
+    /// <summary>One <see cref="EvalStats"/> per (run, judge) — of one run, or of every listed run — computed by Qed.Stats
+    /// exactly as <c>qed stats</c> computes them, so the viewer and the command cannot disagree.</summary>
+    public async Task<IReadOnlyList<EvalStats>> ScoresAsync(string? runId, CancellationToken ct)
+    {
+        await using var store = await RunStore.OpenReadOnlyAsync(Path, ct);
+        var list = new List<EvalStats>();
+        foreach (var run in await store.ListRunsAsync(ct))
+        {
+            if ((runId is not null && run.RunId != runId) || (RunIds is not null && !RunIds.Contains(run.RunId))) continue;
+            list.AddRange((await StatsQuery.ComputeRunAsync(store, run, ct))
+                .Where(s => JudgeIds is null || s.Judge is null || JudgeIds.Contains(s.Judge.Id)));
+        }
+        return list;
+    }
 
     public RunStoreResults(string path)
     {
@@ -185,31 +228,45 @@ public sealed class RunStoreResults : IRunResults
             r => new RunHeader(r.GetString(0), r.GetString(1), r.GetString(2), Opt(r, 3) is { Length: > 0 } sc ? sc : null), ct, ("$run", runId));
         if (runs.Count == 0) return null;
         var run = runs[0];
-        // Only this problem's few samples are read, so their own wide rows are cheap here.
-        var rows = await ReadAsync(db, $$"""
+        // Only this problem's few samples are read, so their own wide rows are cheap here. Grades come separately: one per
+        // (sample, judge) that this view counts, each labelled with its judge, never "the latest of any judge".
+        var rows = await ReadAsync(db, """
             WITH spend AS (
               SELECT u.sample_id, SUM(u.input_tokens) AS i, SUM(u.output_tokens) AS o, SUM(u.cost_usd) AS c FROM usage u
               WHERE u.kind = 'solve' AND u.sample_id IN (SELECT sample_id FROM samples WHERE run_id = $run AND problem_id = $pid)
               GROUP BY u.sample_id)
-            SELECT s.sample_id, s.run_index, CASE WHEN l.status = 'grade_failed' THEN 'grade_failed' ELSE s.status END,
-              s.answer, s.reasoning, s.error,
-              COALESCE(sp.i, s.input_tokens), COALESCE(sp.o, s.output_tokens), COALESCE(sp.c, s.cost_usd),
-              l.status, l.points, l.max_points, l.judge_reply, l.descr, l.judge_name, l.error, s.problem
-            FROM samples s
-            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id{{JudgeFilter}} ORDER BY h.graded_at DESC LIMIT 1)
-            LEFT JOIN spend sp ON sp.sample_id = s.sample_id
+            SELECT s.sample_id, s.run_index, s.status, s.answer, s.reasoning, s.error,
+              COALESCE(sp.i, s.input_tokens), COALESCE(sp.o, s.output_tokens), COALESCE(sp.c, s.cost_usd), s.problem
+            FROM samples s LEFT JOIN spend sp ON sp.sample_id = s.sample_id
             WHERE s.run_id = $run AND s.problem_id = $pid ORDER BY s.run_index
             """, r => (Sample: new SampleView(
-                r.GetString(0), r.GetInt32(1), r.GetString(2), Opt(r, 3), Opt(r, 4), Opt(r, 5),
-                r.IsDBNull(9) ? null : new GradeView(r.GetString(9), r.IsDBNull(10) ? null : r.GetDouble(10), r.GetInt32(11),
-                    Opt(r, 12) ?? Opt(r, 13), Opt(r, 14), Opt(r, 15)),
-                new UsageView(r.GetInt64(6), r.GetInt64(7), (decimal)r.GetDouble(8)), []), Problem: r.GetString(16)),
+                r.GetString(0), r.GetInt32(1), r.GetString(2), Opt(r, 3), Opt(r, 4), Opt(r, 5), [],
+                new UsageView(r.GetInt64(6), r.GetInt64(7), (decimal)r.GetDouble(8)), []), Problem: r.GetString(9)),
             ct, ("$run", runId), ("$pid", problemId));
         if (rows.Count == 0) return null;
+        var judgeList = await JudgesAsync(db, runId, ct);
+        var judges = judgeList.ToDictionary(j => j.Id, j => j);
+        var grades = await ReadAsync(db, $"""
+            SELECT g.sample_id, g.judge_id, g.status, g.points, g.max_points, g.judge_reply, g.descr, g.error
+            FROM grades g JOIN samples s ON s.sample_id = g.sample_id
+            WHERE s.run_id = $run AND s.problem_id = $pid{JudgeClause("g")}
+            ORDER BY g.graded_at, g.rowid
+            """, r => (Sample: r.GetString(0), JudgeId: r.GetString(1), Grade: new GradeView(r.GetString(2), r.IsDBNull(3) ? null : r.GetDouble(3),
+                r.GetInt32(4), Opt(r, 5) ?? Opt(r, 6), judges.GetValueOrDefault(r.GetString(1))?.Name, Opt(r, 7))),
+            ct, ("$run", runId), ("$pid", problemId));
+        // The latest grade of each (sample, judge), judges in first-graded order.
+        var order = judgeList.Select((j, i) => (j.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var bySample = grades.GroupBy(g => g.Sample).ToDictionary(g => g.Key, g => (IReadOnlyList<GradeView>)g
+            .GroupBy(x => x.JudgeId).OrderBy(j => order.GetValueOrDefault(j.Key, int.MaxValue)).Select(j => j.Last().Grade).ToList());
         var problem = ParseProblem(rows[0].Problem, problemId, run.Benchmark);
         var samples = new List<SampleView>();
         foreach (var (sample, _) in rows)
-            samples.Add(sample with { Steps = await StepsAsync(db, sample.SampleId, ct) });
+        {
+            var mine = bySample.GetValueOrDefault(sample.SampleId) ?? [];
+            // A sample reads grade_failed only when every grade shown for it failed (with one judge: that judge's grade).
+            var status = mine.Count > 0 && mine.All(g => g.Status == "grade_failed") ? "grade_failed" : sample.Status;
+            samples.Add(sample with { Status = status, Grades = mine, Steps = await StepsAsync(db, sample.SampleId, ct) });
+        }
         return new ProblemPage(run, problem, samples);
     }
 
@@ -238,32 +295,34 @@ public sealed class RunStoreResults : IRunResults
         return messages;
     }
 
-    public async Task<Paged<ComparisonRow>> CompareAsync(string runA, string runB, int page, int pageSize, CancellationToken ct)
+    public async Task<Paged<ComparisonRow>> CompareAsync(string runA, string? judgeA, string runB, string? judgeB, int page, int pageSize, CancellationToken ct)
     {
         await using var db = await OpenAsync(ct);
-        string PerProblem(string param) => $"""
+        // Each run scored by its own judge (null: that run's latest grade of the judges this view counts).
+        string PerProblem(string run, string judge) => $"""
             SELECT s.problem_id AS pid, MIN(s.problem) AS problem,
               AVG(CASE WHEN s.status IN ('ok', 'truncated', 'budget_exhausted') AND l.status = 'graded' AND l.points IS NOT NULL
                        AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
-            FROM samples s LEFT JOIN latest l ON l.sample_id = s.sample_id WHERE s.run_id = {param} GROUP BY s.problem_id
+            FROM samples s
+            LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id{JudgeFilter}
+              AND ({judge} IS NULL OR h.judge_id = {judge}) ORDER BY h.graded_at DESC LIMIT 1)
+            WHERE s.run_id = {run} GROUP BY s.problem_id
             """;
-        var start = SampleScores.IndexOf("latest AS", StringComparison.Ordinal);
-        var latest = SampleScores[start..SampleScores.IndexOf("scored AS", StringComparison.Ordinal)].TrimEnd().TrimEnd(',');
         var joined = $"""
-            WITH {latest},
-            a AS ({PerProblem("$a")}), b AS ({PerProblem("$b")}),
+            WITH a AS ({PerProblem("$a", "$ja")}), b AS ({PerProblem("$b", "$jb")}),
             ids AS (SELECT pid FROM a UNION SELECT pid FROM b)
             SELECT ids.pid, CAST(json_extract(COALESCE(a.problem, b.problem), '$.level') AS TEXT),
               CAST(json_extract(COALESCE(a.problem, b.problem), '$.category') AS TEXT), a.score, b.score
             FROM ids LEFT JOIN a ON a.pid = ids.pid LEFT JOIN b ON b.pid = ids.pid
             """;
-        var total = (await ReadAsync(db, $"SELECT COUNT(*) FROM ({joined})", r => r.GetInt32(0), ct, ("$a", runA), ("$b", runB)))[0];
+        (string, object?)[] args = [("$a", runA), ("$b", runB), ("$ja", judgeA), ("$jb", judgeB)];
+        var total = (await ReadAsync(db, $"SELECT COUNT(*) FROM ({joined})", r => r.GetInt32(0), ct, args))[0];
         page = Math.Max(1, page);
         var rows = await ReadAsync(db, joined + """
              ORDER BY CASE WHEN a.score IS NULL OR b.score IS NULL THEN 1 ELSE 0 END, ABS(COALESCE(b.score - a.score, 0)) DESC, ids.pid
              LIMIT $limit OFFSET $offset
             """, r => new ComparisonRow(r.GetString(0), Opt(r, 1), Opt(r, 2), r.IsDBNull(3) ? null : r.GetDouble(3), r.IsDBNull(4) ? null : r.GetDouble(4)),
-            ct, ("$a", runA), ("$b", runB), ("$limit", pageSize), ("$offset", (page - 1L) * pageSize));
+            ct, [.. args, ("$limit", pageSize), ("$offset", (page - 1L) * pageSize)]);
         return new Paged<ComparisonRow>(rows, total, page, pageSize);
     }
 

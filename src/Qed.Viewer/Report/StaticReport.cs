@@ -14,38 +14,52 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
     public async Task<string> RenderAsync(CancellationToken ct)
     {
         var runs = await results.RunsAsync(ct);
+        var scores = Leaderboard.From(await results.ScoresAsync(null, ct));
+        // Every chart series and breakdown row is one (run, judge): its points carry that judge's grades only.
+        var series = new List<(string Key, RunSummary Run)>();
         var points = new List<SamplePoint>();
-        foreach (var run in runs) points.AddRange(await results.SamplePointsAsync(run.RunId, ct));
-        var labels = runs.ToDictionary(r => r.RunId, r => $"{r.RunId}: {RunLabel(r)}");
-        // A 64-digit content-hash id would make a legend entry wider than the chart: charts show its first 12 digits.
-        var chartLabels = runs.ToDictionary(r => r.RunId, r => $"{ShortId(r.RunId)}: {RunLabel(r)}");
+        var labels = new Dictionary<string, string>();
+        var chartLabels = new Dictionary<string, string>();
+        foreach (var run in runs)
+        {
+            var judges = scores.Where(x => x.Run.RunId == run.RunId).Select(x => x.Judge).ToList();
+            if (judges.Count == 0) judges.Add(null);
+            foreach (var judge in judges)
+            {
+                var key = judge is null ? run.RunId : $"{run.RunId} · judge {judge.Name}";
+                series.Add((key, run));
+                var scoped = judge is null ? results : results.ForJudge(judge.Id);
+                points.AddRange((await scoped.SamplePointsAsync(run.RunId, ct)).Select(p => p with { RunId = key }));
+                var judgeLabel = judge is null ? "" : $" · judge {judge.Name}";
+                labels[key] = $"{run.RunId}: {RunLabel(run)}{judgeLabel}";
+                // A 64-digit content-hash id would make a legend entry wider than the chart: charts show its first 12 digits.
+                chartLabels[key] = $"{ShortId(run.RunId)}: {RunLabel(run)}{judgeLabel}";
+            }
+        }
 
         var sb = new StringBuilder();
-        sb.Append($"<h1>Qed results report</h1><p class=\"meta\">{Count(runs.Count)} runs, {Count(points.Count)} samples, generated {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.</p>");
+        sb.Append($"<h1>Qed results report</h1><p class=\"meta\">{Count(runs.Count)} runs, {Count(runs.Sum(r => r.Samples))} samples, {Count(scores.Count(x => x.Judge is not null))} (run, judge) pairs, generated {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC.</p>");
         if (runs.Count == 0)
         {
             sb.Append("<p>This run store holds no runs.</p>");
             return Document(sb.ToString());
         }
 
-        sb.Append("<h2>Leaderboard</h2><table id=\"leaderboard\"><thead><tr><th>Benchmark</th><th>Model</th><th>Scaffold</th>"
-                  + "<th class=\"num\">Score (avg@k ± std)</th><th class=\"num\">Runs (k)</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Tokens</th></tr></thead><tbody>");
-        foreach (var r in Leaderboard.From(runs))
-            sb.Append($"<tr><td>{E(r.Benchmark)}</td><td>{E(r.Model)}</td><td>{E(r.Scaffold ?? "—")}</td><td class=\"num\">{E(PercentPm(r.ScoreMean, r.ScoreStd))}</td>"
-                      + $"<td class=\"num\">{Count(r.Runs)}</td><td class=\"num\">{E(Cost(r.CostUsd))}</td><td class=\"num\">{E(Tokens(r.Tokens))}</td></tr>");
-        sb.Append("</tbody></table>");
+        // One line per (run, judge), the numbers qed stats prints: nothing is pooled across runs or judges.
+        sb.Append("<h2>Leaderboard</h2>");
+        sb.Append(Pages.LeaderboardPage.Table(scores, link: false, tableClass: null));
 
         sb.Append("<h2>Runs</h2><table id=\"runs\"><thead><tr><th>Run</th><th>Model</th><th>Benchmark</th><th>Scaffold</th><th class=\"num\">Samples</th>"
-                  + "<th class=\"num\">Graded</th><th class=\"num\">Score ± std</th><th>Statuses</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
+                  + "<th>Statuses</th><th class=\"num\">Cost (solve + judge)</th><th class=\"num\">Input tokens</th><th class=\"num\">Output tokens</th></tr></thead><tbody>");
         foreach (var run in runs)
             sb.Append($"<tr><td class=\"id\">{E(run.RunId)}</td><td>{E(run.Model)}</td><td>{E(run.Benchmark)}</td><td>{E(run.Scaffold ?? "—")}</td>"
-                      + $"<td class=\"num\">{Count(run.Samples)}</td><td class=\"num\">{Count(run.Graded)}</td><td class=\"num\">{E(PercentPm(run.Score, run.ScoreStd))}</td>"
+                      + $"<td class=\"num\">{Count(run.Samples)}</td>"
                       + $"<td>{E(string.Join(", ", run.Statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {s.Value}")))}</td>"
                       + $"<td class=\"num\">{E(Cost(run.TotalCostUsd))}</td><td class=\"num\">{Count(run.Usage.InputTokens)}</td><td class=\"num\">{Count(run.Usage.OutputTokens)}</td></tr>");
         sb.Append("</tbody></table>");
 
-        Breakdown(sb, "level", "Score by level", ScoreBreakdown.ByGroup(points, p => p.Level), runs, labels, chartLabels);
-        Breakdown(sb, "category", "Score by category", ScoreBreakdown.ByGroup(points, p => p.Category), runs, labels, chartLabels);
+        Breakdown(sb, "level", "Score by level", ScoreBreakdown.ByGroup(points, p => p.Level), series.Select(x => x.Key).ToList(), labels, chartLabels);
+        Breakdown(sb, "category", "Score by category", ScoreBreakdown.ByGroup(points, p => p.Category), series.Select(x => x.Key).ToList(), labels, chartLabels);
 
         sb.Append("<h2>Score vs output tokens</h2>");
         if (points.Any(p => p.Score is not null))
@@ -57,12 +71,12 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
         var costs = runs.Select(r => (ShortId(r.RunId), (double)r.TotalCostUsd)).ToList();
         Figure(sb, "cost-per-run", charts.CostPerRun(costs), "Cost of each run in US dollars (solving + judging; models without a configured price count as $0)");
 
-        var scaffoldRuns = runs.Where(r => !string.IsNullOrEmpty(r.Scaffold)).ToList();
+        var scaffoldRuns = series.Where(x => !string.IsNullOrEmpty(x.Run.Scaffold)).ToList();
         if (scaffoldRuns.Count > 0)
         {
             sb.Append("<h2>Test-time scaling</h2>");
             var curves = scaffoldRuns
-                .Select(r => (chartLabels[r.RunId], ScoreBreakdown.ScalingCurve(points.Where(p => p.RunId == r.RunId))))
+                .Select(r => (chartLabels[r.Key], ScoreBreakdown.ScalingCurve(points.Where(p => p.RunId == r.Key))))
                 .Where(c => c.Item2.Count > 0)
                 .Select(c => (c.Item1, (IReadOnlyList<BudgetPoint>)c.Item2))
                 .ToList();
@@ -79,7 +93,7 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
 
     private static string ShortId(string id) => id.Length > 16 ? id[..12] + "…" : id;
 
-    private void Breakdown(StringBuilder sb, string id, string title, IReadOnlyList<GroupScore> scores, IReadOnlyList<RunSummary> runs,
+    private void Breakdown(StringBuilder sb, string id, string title, IReadOnlyList<GroupScore> scores, IReadOnlyList<string> keys,
         IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> chartLabels)
     {
         sb.Append($"<h2>{E(title)}</h2>");
@@ -89,8 +103,8 @@ public sealed class StaticReport(IRunResults results, ReportCharts charts)
             return;
         }
         var groups = scores.Select(s => s.Group).Distinct().OrderBy(g => g, StringComparer.Ordinal).ToList();
-        var runIds = runs.Select(r => r.RunId).Where(id => scores.Any(s => s.RunId == id)).ToList();
-        sb.Append($"<table id=\"by-{id}\"><thead><tr><th>Run</th>");
+        var runIds = keys.Where(k => scores.Any(s => s.RunId == k)).ToList();
+        sb.Append($"<table id=\"by-{id}\"><thead><tr><th>Run · judge</th>");
         foreach (var g in groups) sb.Append($"<th class=\"num\">{E(g)}</th>");
         sb.Append("</tr></thead><tbody>");
         foreach (var runId in runIds)

@@ -39,6 +39,17 @@ public static class StatsQuery
         return list;
     }
 
+    /// <summary>Every (run, judge) of one run, scored as <see cref="ComputeAsync"/> scores it: one per judge in first-graded
+    /// order, or one without a judge when nothing is graded yet (the viewer lists runs with this).</summary>
+    public static async Task<IReadOnlyList<EvalStats>> ComputeRunAsync(RunStore store, RunInfo run, CancellationToken ct)
+    {
+        var samples = await store.ListSamplesAsync(run.RunId, ct);
+        var grades = await store.ListGradesOfRunAsync(run.RunId, ct);
+        var judges = Judges(grades);
+        if (judges.Count == 0) return [EvalStats.Compute(run, null, samples, new Dictionary<string, GradeRecord>())];
+        return judges.Select(j => EvalStats.Compute(run, j, samples, grades.Where(g => g.JudgeId == j.Id).ToDictionary(g => g.SampleId))).ToList();
+    }
+
     /// <summary>Exactly one (run, judge) pair, or an <see cref="AmbiguousSelectionException"/> naming the candidates.</summary>
     public static async Task<EvalStats> ComputeOneAsync(RunStore store, RunSelection selection, CancellationToken ct)
     {
@@ -62,12 +73,16 @@ public static class StatsQuery
     }
 
     /// <summary>Distinct judges in first-graded order (a judge is its id; its name is what the user types).</summary>
-    public static IReadOnlyList<JudgeRef> Judges(IEnumerable<GradeRecord> grades)
+    public static IReadOnlyList<JudgeRef> Judges(IEnumerable<GradeRecord> grades) =>
+        Judges(grades.Select(g => new JudgeRef(g.JudgeId, g.JudgeName)));
+
+    /// <summary>The same, from (judge id, judge name) of each grade in storage order (the viewer reads only those two columns).</summary>
+    public static IReadOnlyList<JudgeRef> Judges(IEnumerable<JudgeRef> graded)
     {
         var seen = new Dictionary<string, JudgeRef>();
         var order = new List<JudgeRef>();
-        foreach (var g in grades)
-            if (!seen.ContainsKey(g.JudgeId)) { var j = new JudgeRef(g.JudgeId, g.JudgeName); seen[g.JudgeId] = j; order.Add(j); }
+        foreach (var g in graded)
+            if (!seen.ContainsKey(g.Id)) { seen[g.Id] = g; order.Add(g); }
         // Two prompts under one judge name are two judges: give the later ones their id so rows stay distinguishable.
         return order.GroupBy(j => j.Name).SelectMany(g => g.Count() == 1 ? g : g.Select(j => j with { Name = $"{j.Name}#{j.Id[..8]}" })).ToList();
     }

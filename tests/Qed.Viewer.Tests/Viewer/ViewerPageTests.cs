@@ -18,11 +18,11 @@ public class ViewerPageTests(ViewerFixture fixture)
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Browser.ScreenshotPath(name), FullPage = true });
 
     [BrowserFact]
-    public async Task Leaderboard_shows_one_line_per_model_benchmark_scaffold()
+    public async Task Leaderboard_shows_one_line_per_run_and_judge()
     {
         var page = await OpenAsync("/");
         var rows = page.Locator("#leaderboard tbody tr");
-        (await rows.CountAsync()).Should().Be(5); // base, nano, nano+rc on proofbench-imo; nano on proofbench; large
+        (await rows.CountAsync()).Should().Be(5); // one judge each: base, nano, nano+rc on proofbench-imo; nano on proofbench; large
         var nano = rows.Filter(new() { HasText = "reasoning-cache" });
         (await nano.CountAsync()).Should().Be(1);
         (await nano.InnerTextAsync()).Should().Contain("qed-nano").And.Contain("imo-proofbench");
@@ -131,7 +131,8 @@ public class ViewerPageTests(ViewerFixture fixture)
         var failed = await OpenAsync("/runs/run-base/problems/PB-Basic-003");
         (await failed.Locator("section.status-failed pre.error").InnerTextAsync()).Should().Contain("503");
         var gradeFailed = await OpenAsync("/runs/run-base/problems/PB-Adv-001");
-        (await gradeFailed.Locator("section.status-grade_failed .points").InnerTextAsync()).Should().Be("grade_failed");
+        // Each grade names its judge (a run may have several).
+        (await gradeFailed.Locator("section.status-grade_failed .points").InnerTextAsync()).Should().Be("gpt-oss-20b: grade_failed");
         await page.CloseAsync();
         await failed.CloseAsync();
         await gradeFailed.CloseAsync();

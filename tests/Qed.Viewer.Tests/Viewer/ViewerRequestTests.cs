@@ -28,6 +28,8 @@ public class ViewerRequestTests(ViewerFixture fixture)
     [InlineData("/runs/run-large?page=99999999999", "page")]
     [InlineData("/compare?a=run-base&b=run-nano&page=x", "page")]
     [InlineData("/runs/run-base/steps?sample=", "sample")]
+    [InlineData("/runs/run-base?judge=nobody", "judge")]
+    [InlineData("/runs/run-base/problems/PB-Basic-001?judge=nobody", "judge")]
     public async Task A_bad_parameter_is_a_400_page_that_names_it(string url, string parameter)
     {
         using var http = Http();
@@ -60,6 +62,8 @@ public class ViewerRequestTests(ViewerFixture fixture)
     [InlineData("/")]
     [InlineData("/runs/run-large")]
     [InlineData("/runs/run-large/problems/L-00007")]
+    [InlineData("/runs/run-large?judge=gpt-oss-20b")]
+    [InlineData("/runs/run-large/problems/L-00007?judge=judge-1")]
     [InlineData("/static/viewer.css")]
     public async Task Head_answers_like_get_without_a_body(string url)
     {
