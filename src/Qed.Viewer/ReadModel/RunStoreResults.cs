@@ -26,7 +26,9 @@ public sealed class RunStoreResults : IRunResults
 
     public string Path { get; }
 
-    /// <summary>Only grades of these judges (ids) count (<c>qed report --judge</c>); null: each sample's latest grade.</summary>
+    /// <summary>Only grades of these judges (ids) count (<c>qed report --judge</c>, <see cref="ForJudge"/>). Null: no grade counts
+    /// in the SQL aggregates (statuses are the solver's, scores empty: a score always names its judge, so pages scope to one
+    /// with <see cref="ForJudge"/>), and the problem page shows every judge's grade, each labelled.</summary>
     public IReadOnlyCollection<string>? JudgeIds { get; init; }
 
     /// <summary>Only these runs are listed (<c>qed report --run/--model/--scaffold/--bench</c>); null: every run.</summary>
@@ -89,7 +91,7 @@ public sealed class RunStoreResults : IRunResults
     // overflow pages past the stored answer and reasoning: on a 1 GB store of 10,000 long proofs that is ~0.75 s
     // per scan against ~0.03 s. A sample without usage rows (e.g. a store written by other tools) falls back to
     // its own columns.
-    // Effective status of a sample: its own status, except a sample whose latest grade failed.
+    // Effective status of a sample: its own status, except a sample whose grade by the judge in view failed.
     // Score: points / max_points of the latest grade of a finished sample (ok, truncated, budget_exhausted) when it
     // graded; NULL otherwise (never 0 for "unknown"). The same rule as Qed.Stats.EvalStats.
     private string SampleScores => $$"""
@@ -100,7 +102,7 @@ public sealed class RunStoreResults : IRunResults
         latest AS (
           SELECT g.sample_id, g.status, g.points, g.max_points, g.judge_name, g.judge_reply, g.descr, g.error
           FROM grades g
-          WHERE g.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = g.sample_id{{JudgeFilter}} ORDER BY h.graded_at DESC LIMIT 1)),
+          WHERE {{(JudgeIds is null ? "0 AND " : "")}}g.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = g.sample_id{{JudgeFilter}} ORDER BY h.graded_at DESC LIMIT 1)),
         scored AS (
           SELECT s.sample_id, s.run_id, s.problem_id, s.run_index, s.problem, s.answer, s.reasoning,
             COALESCE(sp.i, s.input_tokens) AS input_tokens, COALESCE(sp.o, s.output_tokens) AS output_tokens,
@@ -305,7 +307,7 @@ public sealed class RunStoreResults : IRunResults
                        AND l.max_points > 0 THEN l.points * 1.0 / l.max_points END) AS score
             FROM samples s
             LEFT JOIN grades l ON l.rowid = (SELECT h.rowid FROM grades h WHERE h.sample_id = s.sample_id{JudgeFilter}
-              AND ({judge} IS NULL OR h.judge_id = {judge}) ORDER BY h.graded_at DESC LIMIT 1)
+              AND {(JudgeIds is null ? $"h.judge_id = {judge}" : $"({judge} IS NULL OR h.judge_id = {judge})")} ORDER BY h.graded_at DESC LIMIT 1)
             WHERE s.run_id = {run} GROUP BY s.problem_id
             """;
         var joined = $"""
