@@ -184,8 +184,10 @@ public sealed class HubPullTests : IAsyncLifetime
             foreach (var f in Directory.GetFiles(work))
                 _hub.Files[Path.GetFileName(f)] = (File.ReadAllBytes(f), f.EndsWith(".safetensors"));
 
+            // The Hub cache one level down, so the converted GGUF (kept beside it) stays inside this test's directory.
+            var hubCache = Path.Combine(_cache, "hub");
             var messages = new List<string>();
-            using var source = new LocalModelSource(new HubOptions { Endpoint = _hub.Endpoint, CacheDirectory = _cache }, _http,
+            using var source = new LocalModelSource(new HubOptions { Endpoint = _hub.Endpoint, CacheDirectory = hubCache }, _http,
                 new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); });
             using (var client = await source.OpenAsync(DefaultLocalModel.Reference, default))
             {
@@ -196,12 +198,13 @@ public sealed class HubPullTests : IAsyncLifetime
             messages.Should().Contain(m => m.StartsWith("pull lm-provers/QED-Nano: model.safetensors"));
             messages.Should().Contain(m => m.StartsWith("convert lm-provers/QED-Nano") && m.Contains("Q4_K_M"));
             messages.Should().Contain(m => m.StartsWith("convert: quantize q4_k_m"));
+            source.ConvertedCacheDirectory.Should().Be(Path.Combine(Path.GetFullPath(_cache), "qed", "gguf"));
             var converted = Directory.GetFiles(source.ConvertedCacheDirectory, "*.gguf", SearchOption.AllDirectories);
             converted.Should().ContainSingle().Which.Should().EndWith(Path.Combine(FakeHub.Commit, "model-q4_k_m.gguf"));
 
             // Second time, offline: neither pulled nor converted again.
             messages.Clear();
-            using var offline = new LocalModelSource(new HubOptions { Endpoint = "http://127.0.0.1:9", CacheDirectory = _cache, Offline = true }, _http,
+            using var offline = new LocalModelSource(new HubOptions { Endpoint = "http://127.0.0.1:9", CacheDirectory = hubCache, Offline = true }, _http,
                 new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); });
             var again = await offline.ResolveAsync(DefaultLocalModel.Reference, default);
             again.Should().Be(new LocalModelFiles(converted[0], LocalModelKind.Gguf));
