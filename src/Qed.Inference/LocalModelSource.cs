@@ -48,9 +48,7 @@ public static class DefaultLocalModel
 /// requests of the process batch together. Without the files and without network it fails at once, saying how to
 /// point at a directory or an endpoint instead.
 /// </summary>
-/// <param name="convertedCacheDirectory">where converted GGUF files go; default <see cref="ConvertedCacheDirectory"/>'s rule.</param>
-public sealed class LocalModelSource(HubOptions hub, HttpClient http, LlamaOptions? llama = null, Action<string>? log = null,
-    string? convertedCacheDirectory = null) : ILocalModelSource, IDisposable
+public sealed class LocalModelSource(HubOptions hub, HttpClient http, LlamaOptions? llama = null, Action<string>? log = null) : ILocalModelSource, IDisposable
 {
     public const string Prefix = "local:";
 
@@ -63,7 +61,7 @@ public sealed class LocalModelSource(HubOptions hub, HttpClient http, LlamaOptio
             llama ?? LlamaOptions.FromEnvironment(), m => Console.Error.WriteLine(m));
 
     /// <summary>Where converted GGUF files are cached: beside the Hub cache, never inside its snapshots.</summary>
-    public string ConvertedCacheDirectory => convertedCacheDirectory ??
+    public string ConvertedCacheDirectory =>
         Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(hub.CacheDirectory)))!, "qed", "gguf");
 
     public async Task<IChatClient> OpenAsync(string reference, CancellationToken cancellationToken)

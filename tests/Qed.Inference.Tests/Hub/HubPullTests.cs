@@ -174,8 +174,6 @@ public sealed class HubPullTests : IAsyncLifetime
     public async Task The_default_model_is_pulled_and_converted_once_to_a_cached_q4_k_m_gguf()
     {
         var work = Path.Combine(_cache, "..", Path.GetFileName(_cache) + "-ckpt");
-        // This test's own conversion cache: a shared one would hold an earlier run's file and skip the conversion.
-        var converted = Path.Combine(_cache, "..", Path.GetFileName(_cache) + "-gguf");
         try
         {
             // A tiny safetensors checkpoint stands in for lm-provers/QED-Nano.
@@ -186,9 +184,11 @@ public sealed class HubPullTests : IAsyncLifetime
             foreach (var f in Directory.GetFiles(work))
                 _hub.Files[Path.GetFileName(f)] = (File.ReadAllBytes(f), f.EndsWith(".safetensors"));
 
+            // The Hub cache one level down, so the converted GGUF (kept beside it) stays inside this test's directory.
+            var hubCache = Path.Combine(_cache, "hub");
             var messages = new List<string>();
-            using var source = new LocalModelSource(new HubOptions { Endpoint = _hub.Endpoint, CacheDirectory = _cache }, _http,
-                new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); }, converted);
+            using var source = new LocalModelSource(new HubOptions { Endpoint = _hub.Endpoint, CacheDirectory = hubCache }, _http,
+                new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); });
             using (var client = await source.OpenAsync(DefaultLocalModel.Reference, default))
             {
                 var answer = await client.GetResponseAsync("hello", new Microsoft.Extensions.AI.ChatOptions { MaxOutputTokens = 3, Temperature = 0 });
@@ -198,22 +198,19 @@ public sealed class HubPullTests : IAsyncLifetime
             messages.Should().Contain(m => m.StartsWith("pull lm-provers/QED-Nano: model.safetensors"));
             messages.Should().Contain(m => m.StartsWith("convert lm-provers/QED-Nano") && m.Contains("Q4_K_M"));
             messages.Should().Contain(m => m.StartsWith("convert: quantize q4_k_m"));
-            var ggufs = Directory.GetFiles(source.ConvertedCacheDirectory, "*.gguf", SearchOption.AllDirectories);
-            ggufs.Should().ContainSingle().Which.Should().EndWith(Path.Combine(FakeHub.Commit, "model-q4_k_m.gguf"));
+            source.ConvertedCacheDirectory.Should().Be(Path.Combine(Path.GetFullPath(_cache), "qed", "gguf"));
+            var converted = Directory.GetFiles(source.ConvertedCacheDirectory, "*.gguf", SearchOption.AllDirectories);
+            converted.Should().ContainSingle().Which.Should().EndWith(Path.Combine(FakeHub.Commit, "model-q4_k_m.gguf"));
 
             // Second time, offline: neither pulled nor converted again.
             messages.Clear();
-            using var offline = new LocalModelSource(new HubOptions { Endpoint = "http://127.0.0.1:9", CacheDirectory = _cache, Offline = true }, _http,
-                new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); }, converted);
+            using var offline = new LocalModelSource(new HubOptions { Endpoint = "http://127.0.0.1:9", CacheDirectory = hubCache, Offline = true }, _http,
+                new Qed.Inference.Llama.LlamaOptions { Context = 512, MaxSequences = 2, Threads = 1 }, m => { lock (messages) messages.Add(m); });
             var again = await offline.ResolveAsync(DefaultLocalModel.Reference, default);
-            again.Should().Be(new LocalModelFiles(ggufs[0], LocalModelKind.Gguf));
+            again.Should().Be(new LocalModelFiles(converted[0], LocalModelKind.Gguf));
             messages.Should().BeEmpty();
         }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-            if (Directory.Exists(converted)) Directory.Delete(converted, recursive: true);
-        }
+        finally { Directory.Delete(work, recursive: true); }
     }
 
     [Fact]
