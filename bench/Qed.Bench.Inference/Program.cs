@@ -3,7 +3,7 @@
 // aggregate throughput of parallel sequences, and prefill saved by prefix sharing. A bare llama.cpp decode loop on
 // the same GGUF files (LLamaSharp's low-level API, no Qed code) shows what our engine costs around llama.cpp.
 //
-//   dotnet run -c Release --project bench/Qed.Bench.Inference [-- --shapes small,weights-bound --threads T --contexts 16,1000,4000,8000 --parts decode,batch,prefix]
+//   dotnet run -c Release --project bench/Qed.Bench.Inference [-- --shapes small,weights-bound --threads T --contexts 16,1000,4000,8000 --parts decode,batch,prefix,flash]
 //
 // Prints one line per figure: BENCH {"name": ..., ...}; the names and fields are listed in docs/local-inference.md.
 using System.Diagnostics;
@@ -71,6 +71,9 @@ foreach (var shape in shapes)
             }
             bench.OnnxDecode(onnxDir, contexts);
         }
+        if (shape == "small" && parts.Contains("flash"))
+            foreach (var flash in new[] { false, true })
+                bench.BareDecode(ggufs["q4_0"], "q4_0", contexts, flash);
         if (shape == "small" && parts.Contains("prefix"))
         {
             await bench.LlamaPrefixAsync(ggufs["q4_0"], 1000);
@@ -180,11 +183,15 @@ namespace Qed.Bench.Inference
         }
 
         /// <summary>LLamaSharp's low-level API only: prefill to each context, then a greedy decode loop.</summary>
-        public void BareDecode(string gguf, string weights, int[] contexts)
+        /// <param name="flash">null: the ordinary local_decode lines (flash attention off, as our engine runs); true/false:
+        /// <c>flash_attention</c> lines comparing the two settings.</param>
+        public void BareDecode(string gguf, string weights, int[] contexts, bool? flash = null)
         {
             LlamaRuntime.EnsureLoaded();
             using var model = SafeLlamaModelHandle.LoadFromFile(gguf, LLamaModelParams.Default());
-            using var ctx = SafeLLamaContextHandle.Create(model, ContextParams(threads, contexts.Max() + 2 * DecodeTokens + 64, 1));
+            var p = ContextParams(threads, contexts.Max() + 2 * DecodeTokens + 64, 1);
+            if (flash == true) p.llama_flash_attn_type = LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_ENABLED;
+            using var ctx = SafeLLamaContextHandle.Create(model, p);
             var batch = new LLamaBatch();
             int position = 0;
             long weightBytes = GgufFile.DecodeWeightBytes(gguf);
@@ -208,7 +215,10 @@ namespace Qed.Bench.Inference
                     batch.Add(next, position++, (LLamaSeqId)0, true);
                     Check(ctx.Decode(batch));
                 }
-                EmitDecode("llama.cpp-bare", weights, context, DecodeTokens / sw.Elapsed.TotalSeconds, weightBytes, 2);
+                if (flash is bool f)
+                    Emit(new { name = "flash_attention", engine = "llama.cpp-bare", shape, weights, context, threads, flash_attention = f,
+                        decode_tokens_per_s = Math.Round(DecodeTokens / sw.Elapsed.TotalSeconds, 2), load_average = LoadAverage() });
+                else EmitDecode("llama.cpp-bare", weights, context, DecodeTokens / sw.Elapsed.TotalSeconds, weightBytes, 2);
                 // The next context continues this sequence: only the difference is prefilled.
             }
         }
