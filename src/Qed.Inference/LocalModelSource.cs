@@ -151,7 +151,7 @@ public sealed class LocalModelSource(HubOptions hub, HttpClient http, LlamaOptio
             else throw new QedException($"local:{reference}: the repository holds no .gguf, ONNX or safetensors files");
 
             string? current = null;
-            var pulled = await downloader.PullAsync(repo, "main", patterns, new Progress<PullProgress>(p =>
+            var pulled = await downloader.PullAsync(repo, "main", patterns, new InlineProgress<PullProgress>(p =>
             {
                 if (p.File == current) return;
                 current = p.File;
@@ -195,7 +195,7 @@ public sealed class LocalModelSource(HubOptions hub, HttpClient http, LlamaOptio
         if (File.Exists(target)) return new(target, LocalModelKind.Gguf);
         log?.Invoke($"convert {repo.Id}@{commit[..Math.Min(12, commit.Length)]} to {quant.ToUpperInvariant()} GGUF (once) → {target}");
         await new Qwen3GgufExporter().ExportAsync(snapshot, target, new GgufExportOptions { Type = quant, Name = repo.Id },
-            new Progress<string>(m => log?.Invoke("convert: " + m)), cancellationToken);
+            new InlineProgress<string>(m => log?.Invoke("convert: " + m)), cancellationToken);
         foreach (var extra in new[] { "generation_config.json" })
             if (File.Exists(Path.Combine(snapshot, extra))) File.Copy(Path.Combine(snapshot, extra), Path.Combine(Path.GetDirectoryName(target)!, extra), true);
         return new(target, LocalModelKind.Gguf);

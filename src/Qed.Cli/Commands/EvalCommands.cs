@@ -360,7 +360,7 @@ internal static class EvalCommands
                 .StartAsync(async ctx =>
                 {
                     var task = ctx.AddTask("solving", maxValue: Math.Max(1, total));
-                    var progress = new SyncProgress<RunProgress>(r =>
+                    var progress = new InlineProgress<RunProgress>(r =>
                     {
                         task.Value = r.Done;
                         task.Description = $"solving  {r.Done}/{r.Total}  failed {r.Failed}  {r.OutputTokens:N0} tok  ${r.CostUsd:0.00}";
@@ -371,7 +371,7 @@ internal static class EvalCommands
         else
         {
             var lastPrinted = -1;
-            var progress = new SyncProgress<RunProgress>(r =>
+            var progress = new InlineProgress<RunProgress>(r =>
             {
                 var step = Math.Max(1, r.Total / 10);
                 if (r.Done / step == lastPrinted / step && r.Done != r.Total) return;
@@ -402,11 +402,4 @@ internal static class EvalCommands
     private static void PrintTable(IReadOnlyList<EvalStats> rows) => StatsTable.Write(rows);
 
     private static void PrintOriginal(IReadOnlyList<EvalStats> rows, MergeMethod merge) => StatsTable.WriteOriginal(rows, merge);
-
-    /// <summary>Runs the callback on the reporting thread (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        private readonly object _gate = new();
-        public void Report(T value) { lock (_gate) report(value); }
-    }
 }

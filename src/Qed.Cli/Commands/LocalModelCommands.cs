@@ -51,7 +51,7 @@ internal static class LocalModelCommands
                     .StartAsync(async ctx =>
                     {
                         var bar = ctx.AddTask(hubRepo.Id, maxValue: 1);
-                        result = await downloader.PullAsync(hubRepo, parse.GetValue(revision)!, patterns, new Progress<PullProgress>(p =>
+                        result = await downloader.PullAsync(hubRepo, parse.GetValue(revision)!, patterns, new InlineProgress<PullProgress>(p =>
                         {
                             bar.MaxValue = Math.Max(1, p.TotalSize);
                             bar.Value = p.TotalBytes;
@@ -63,7 +63,7 @@ internal static class LocalModelCommands
             else
             {
                 string? current = null;
-                result = await downloader.PullAsync(hubRepo, parse.GetValue(revision)!, patterns, new Progress<PullProgress>(p =>
+                result = await downloader.PullAsync(hubRepo, parse.GetValue(revision)!, patterns, new InlineProgress<PullProgress>(p =>
                 {
                     if (p.File == current) return;
                     current = p.File;
@@ -180,7 +180,7 @@ internal static class LocalModelCommands
             var outPath = parse.GetValue(output)!;
             if (!outPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) throw new QedException($"--out {outPath}: the file name must end in .gguf");
             await new Qwen3GgufExporter().ExportAsync(parse.GetValue(checkpoint)!, outPath, new GgufExportOptions { Type = t },
-                new Progress<string>(m => Console.Error.WriteLine("export-gguf: " + m)), ct);
+                new InlineProgress<string>(m => Console.Error.WriteLine("export-gguf: " + m)), ct);
             Console.WriteLine($"exported {t} model to {outPath} ({new FileInfo(outPath).Length:N0} bytes)");
             return 0;
         });

@@ -78,7 +78,7 @@ public sealed class Qwen3GgufExporter
 
         var target = quantized is null ? outputPath : outputPath + ".source.gguf";
         int lastReported = -1;
-        await writer.WriteAsync(target, new Progress<(int Done, int Total)>(p =>
+        await writer.WriteAsync(target, new InlineProgress<(int Done, int Total)>(p =>
         {
             int percent = 100 * p.Done / p.Total;
             if (percent / 10 != lastReported / 10) { lastReported = percent; progress?.Report($"write {options.Type} {percent}% ({p.Done}/{p.Total} tensors)"); }
