@@ -69,28 +69,12 @@ internal static partial class ParseErrors
         var bestDistance = int.MaxValue;
         foreach (var name in names.Distinct())
         {
-            var d = Distance(token.ToLowerInvariant(), name.ToLowerInvariant());
+            var d = Qed.Llm.NearMiss.Distance(token.ToLowerInvariant(), name.ToLowerInvariant()); // a swapped pair ("evla") is one edit
             var prefix = name.StartsWith(token, StringComparison.OrdinalIgnoreCase) && token.TrimStart('-').Length >= 2;
             if (prefix) d = Math.Min(d, 1);
             if (d < bestDistance && (prefix || d <= Math.Max(1, Math.Max(token.Length, name.Length) / 3))) (best, bestDistance) = (name, d);
         }
         return best;
-    }
-
-    // Optimal string alignment distance: a swapped pair of letters ("evla") counts as one edit.
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-            }
-        return d[a.Length, b.Length];
     }
 
     /// <summary>One line: the command with its required options, and where the rest is listed.</summary>
